@@ -1,0 +1,72 @@
+"""Where the warehouse is and how to connect to it, with credentials kept out of messages."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+ENV_URL = "DASHBOARD_DATABASE_URL"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "warehouse.duckdb"
+
+
+class WarehouseError(RuntimeError):
+    """A problem the user can fix, said in one line (no traceback needed)."""
+
+
+def database_url(url: str | None = None) -> str:
+    """The explicit URL, else $DASHBOARD_DATABASE_URL, else the embedded DuckDB file."""
+    return url or os.environ.get(ENV_URL) or f"duckdb:///{DEFAULT_DUCKDB_PATH}"
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***, safe for logs and error messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"
+
+
+def duckdb_path(url: str) -> Path | None:
+    """The file behind a duckdb:/// URL (None for other engines or in-memory DuckDB)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "duckdb" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str | None = None, read_only: bool = False) -> sa.Engine:
+    """An engine for the warehouse; a malformed URL or unknown driver becomes a WarehouseError."""
+    url = database_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise WarehouseError(f"not a valid SQLAlchemy database URL: {mask_url(url)!r} "
+                             "(expected e.g. duckdb:///path/file.duckdb or postgresql+psycopg://user@host/db)") from None
+    kwargs: dict = {}
+    if parsed.get_backend_name() == "duckdb":
+        config = {"threads": int(os.environ.get("DASHBOARD_DUCKDB_THREADS", os.cpu_count() or 2))}
+        if os.environ.get("DASHBOARD_DUCKDB_MEMORY_LIMIT"):
+            config["memory_limit"] = os.environ["DASHBOARD_DUCKDB_MEMORY_LIMIT"]
+        kwargs["connect_args"] = {"read_only": read_only, "config": config}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        return sa.create_engine(parsed, **kwargs)
+    except Exception as exc:  # unknown dialect, missing driver
+        raise WarehouseError(f"cannot use database URL {mask_url(url)}: {type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0]}") from None
+
+
+def describe_connect_error(url: str, exc: BaseException) -> str:
+    """One line telling why a connection failed, with the password masked."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = text[0] if text else type(exc).__name__
+    parsed_password = make_url(url).password if "://" in url else None
+    if parsed_password:
+        reason = reason.replace(str(parsed_password), "***")
+    if "lock" in reason.lower():
+        reason += " (another process, such as a running dashboard or build, holds the file)"
+    return f"cannot connect to {mask_url(url)}: {reason}"

@@ -1,0 +1,146 @@
+"""Build the warehouse: synthetic bank -> silver tables -> seven gold tables, swapped in atomically.
+
+Everything is written to `__staging` tables first; the last step, in one transaction, drops
+the live tables and renames the staging ones into place. A build that fails or is cancelled
+half-way therefore leaves the previous silver and gold readable and consistent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.schema import CreateSchema, CreateTableAs, DropTable
+
+from ..config import WarehouseError, database_url, describe_connect_error, duckdb_path, make_engine, mask_url
+from .filters import NO_FILTERS
+from .generate import GENERATOR_VERSION, Bank, BankSpec
+from .gold import GoldDefinitions, gold_query
+from .load import load_frame, qualified
+from .schema import GOLD, GOLD_TABLES, SILVER, silver_metadata
+
+STAGING = "__staging"
+MAX_CUSTOMERS = 5_000_000
+MAX_MONTHS = 120
+
+
+class Progress:
+    """A one-line progress display on stderr (rewritten in place on a terminal)."""
+
+    def __init__(self, stream=sys.stderr, quiet: bool = False):
+        self.stream, self.quiet = stream, quiet
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.perf_counter()
+
+    def __call__(self, stage: str, done: float | None = None, detail: str = "") -> None:
+        if self.quiet:
+            return
+        pct = f" {100 * done:5.1f}%" if done is not None else ""
+        line = f"[{time.perf_counter() - self.started:6.1f}s] {stage}{pct} {detail}".rstrip()
+        if self.tty:
+            self.stream.write("\r\033[K" + line + ("\n" if done in (None, 1.0) else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+@dataclass
+class BuildReport:
+    url: str
+    customers: int
+    transactions: int
+    seconds: float
+    generate_seconds: float
+    load_seconds: float
+    gold_seconds: float
+
+    @property
+    def transactions_per_second(self) -> float:
+        return self.transactions / self.seconds if self.seconds else 0.0
+
+
+def validate_spec(spec: BankSpec) -> None:
+    if not 100 <= spec.customers <= MAX_CUSTOMERS:
+        raise WarehouseError(f"--customers must be between 100 and {MAX_CUSTOMERS:,} (got {spec.customers:,})")
+    if not 3 <= spec.months <= MAX_MONTHS:
+        raise WarehouseError(f"--months must be between 3 and {MAX_MONTHS} so the 90-day window fits (got {spec.months})")
+    if spec.seed < 0:
+        raise WarehouseError(f"--seed must be a non-negative integer (got {spec.seed})")
+
+
+def build_warehouse(url: str | None = None, spec: BankSpec = BankSpec(), progress=None,
+                    chunk_customers: int = 5_000) -> BuildReport:
+    """Generate the bank described by `spec` and publish its silver and gold at `url`."""
+    validate_spec(spec)
+    url = database_url(url)
+    progress = progress or Progress(quiet=True)
+    engine = make_engine(url)
+    path = duckdb_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:
+        raise WarehouseError(describe_connect_error(url, exc)) from None
+    try:
+        return _build(engine, url, spec, progress, chunk_customers)
+    finally:
+        engine.dispose()
+
+
+def _build(engine: sa.Engine, url: str, spec: BankSpec, progress, chunk_customers: int) -> BuildReport:
+    started = time.perf_counter()
+    md, staging = silver_metadata(STAGING)
+    with engine.begin() as conn:
+        for schema in (SILVER, GOLD):
+            conn.execute(CreateSchema(schema, if_not_exists=True))
+        md.drop_all(conn, checkfirst=True)  # leftovers of an interrupted build
+        md.create_all(conn)
+
+    progress("generating customers, accounts, credit profiles, contacts")
+    bank = Bank(spec)
+    with engine.begin() as conn:
+        for name in ("customers", "credit_profiles", "accounts", "merchants", "service_contacts"):
+            load_frame(conn, staging[name], getattr(bank, name))
+    n_chunks = -(-spec.customers // chunk_customers)
+    n_txn, t_gen, t_load = 0, 0.0, 0.0
+    chunks = bank.transaction_chunks(chunk_customers)
+    for i in range(n_chunks):
+        t0 = time.perf_counter()
+        frame = next(chunks)
+        t1 = time.perf_counter()
+        with engine.begin() as conn:
+            load_frame(conn, staging["transactions"], frame)
+        t_gen, t_load = t_gen + t1 - t0, t_load + time.perf_counter() - t1
+        n_txn += len(frame)
+        rate = n_txn / (time.perf_counter() - started)
+        progress("transactions", (i + 1) / n_chunks, f"{n_txn:,} rows, {rate:,.0f} rows/s")
+
+    with engine.begin() as conn:
+        conn.execute(staging["build_info"].insert().values(
+            as_of_date=spec.as_of, window_start_date=spec.window_start,
+            built_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0), seed=spec.seed,
+            customers=spec.customers, months=spec.months, transactions=n_txn, generator=GENERATOR_VERSION))
+
+    t2 = time.perf_counter()
+    definitions = GoldDefinitions(staging)
+    gold_md = sa.MetaData(schema=GOLD)
+    for i, name in enumerate(GOLD_TABLES):
+        with engine.begin() as conn:
+            conn.execute(DropTable(sa.Table(name + STAGING, gold_md), if_exists=True))
+            conn.execute(CreateTableAs(gold_query(name, NO_FILTERS, definitions), name + STAGING, schema=GOLD))
+        progress("gold tables", (i + 1) / len(GOLD_TABLES), name)
+    t_gold = time.perf_counter() - t2
+
+    with engine.begin() as conn:  # the atomic swap
+        for schema, names in ((SILVER, list(staging)), (GOLD, list(GOLD_TABLES))):
+            for name in names:
+                conn.execute(DropTable(sa.Table(name, sa.MetaData(schema=schema)), if_exists=True))
+                conn.exec_driver_sql(f"ALTER TABLE {qualified(conn, sa.Table(name + STAGING, sa.MetaData(schema=schema)))} "
+                                     f"RENAME TO {conn.dialect.identifier_preparer.quote(name)}")
+    seconds = time.perf_counter() - started
+    progress("done", None, f"{n_txn:,} transactions, {spec.customers:,} customers in {seconds:.1f}s -> {mask_url(url)}")
+    return BuildReport(mask_url(url), spec.customers, n_txn, seconds, t_gen, t_load, t_gold)

@@ -1,0 +1,35 @@
+"""Shared fixtures: one small warehouse built for real into a DuckDB file per test session."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from dashboard.warehouse.build import build_warehouse
+from dashboard.warehouse.generate import BankSpec
+from dashboard.warehouse.schema import SILVER_TABLES
+
+SMALL = BankSpec(customers=1_500, months=4, seed=7)
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("warehouse") / "small.duckdb"
+    url = f"duckdb:///{path}"
+    build_warehouse(url, SMALL)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(warehouse_url):
+    from dashboard.config import make_engine
+    eng = make_engine(warehouse_url, read_only=True)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def silver(engine) -> dict[str, pd.DataFrame]:
+    """Every silver table as a pandas frame: the input of the independent reference computations."""
+    with engine.connect() as conn:
+        return {name: pd.read_sql(sa.select(table), conn) for name, table in SILVER_TABLES.items()}
