@@ -1,0 +1,148 @@
+"""Assembles the served dashboard: template, filter sidebar, chips bar and the views by theme.
+
+Only this module knows about the template (templates do not render in notebooks; the
+components stay template-free). If the default embedded warehouse does not exist yet, the
+first session starts building it in a background thread and shows its progress; every
+session then fills in the dashboard when the build is done.
+"""
+from __future__ import annotations
+
+import threading
+
+import panel as pn
+
+from . import components as views
+from .config import DEFAULT_DUCKDB_PATH, WarehouseError, database_url, duckdb_path, mask_url
+from .data import DataStore
+from .warehouse.build import build_warehouse
+
+TITLE = "Banking analytics"
+SECTIONS = (
+    ("Customer behaviour", ("BehaviorScatter3D", "EngagementRadar")),
+    ("Time patterns", ("TimeHeatmap", "HourlyChannelArea")),
+    ("Product cross-sell", ("CrossSellNetwork", "AffinityMatrix")),
+    ("Merchant spending", ("MerchantSunburst", "MerchantTreemap")),
+    ("Credit", ("CreditScatterMatrix", "CreditRiskBubble")),
+    ("Geography", ("GeoBubbleMap", "GeoMetricsHeatmap")),
+    ("Seasonality", ("SeasonalLines",)),
+)
+HELP = """**How to use.** Click a mark in any chart to filter every other chart to it: a segment in the
+sunburst or radar, a cell of the time heatmap, a product in the network, a state on the map … The chart
+you clicked keeps showing everything and highlights your choice; click the same mark again (or its
+*Reset* button) to undo. Selections add up across charts (AND); several values of one kind combine
+with OR. Active filters show as chips above the charts: click a chip to remove it. Every chart's *CSV*
+button downloads exactly the data it shows."""
+
+
+class _FirstBuild:
+    """The one background build of the default warehouse in this process, with its progress text."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.status = "waiting"
+        self.fraction = 0.0
+        self.error: str | None = None
+
+    def start(self, url: str) -> None:
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, args=(url,), daemon=True)
+                self.thread.start()
+
+    def _progress(self, stage: str, done: float | None = None, detail: str = "") -> None:
+        self.status = f"{stage} {detail}".strip()
+        if done is not None:
+            self.fraction = (0.85 * done) if stage == "transactions" else (0.85 + 0.15 * done)
+        print(f"[warehouse] {self.status}", flush=True)
+
+    def _run(self, url: str) -> None:
+        try:
+            build_warehouse(url, progress=self._progress)
+            self.fraction, self.status = 1.0, "done"
+        except Exception as exc:  # shown on the page
+            self.error = str(exc)
+
+    @property
+    def done(self) -> bool:
+        return self.thread is not None and not self.thread.is_alive()
+
+
+FIRST_BUILD = _FirstBuild()
+
+
+def needs_first_build(url: str) -> bool:
+    path = duckdb_path(url)
+    missing_default = path is not None and path == DEFAULT_DUCKDB_PATH and not path.exists()
+    return missing_default or (FIRST_BUILD.thread is not None and not FIRST_BUILD.done)
+
+
+def dashboard_views(store: DataStore) -> list[tuple[str, list]]:
+    """Every view, grouped by theme, all sharing one store."""
+    return [(title, [getattr(views, name)(store) for name in names if hasattr(views, name)])
+            for title, names in SECTIONS]
+
+
+def _body(store: DataStore) -> list:
+    sections = []
+    for title, items in dashboard_views(store):
+        if items:
+            sections.append(pn.pane.Markdown(f"### {title}", margin=(18, 10, 0, 10)))
+            sections.append(pn.GridBox(*items, ncols=min(2, len(items)), sizing_mode="stretch_width"))
+    return [views.FilterChips(store), *sections]
+
+
+def _sidebar(store: DataStore) -> list:
+    info = store.build_info()
+    freshness = pn.pane.Markdown(
+        f"**Data as of** {info['as_of_date']:%d %b %Y}  \n**Built** {info['built_at']:%Y-%m-%d %H:%M} UTC  \n"
+        f"**Warehouse** `{mask_url(store.url)}`", styles={"font-size": "0.85em"})
+    return [views.FilterSidebar(store), pn.layout.Divider(), freshness, pn.pane.Markdown(HELP, styles={"font-size": "0.85em"})]
+
+
+def _problem(text: str) -> pn.pane.Alert:
+    return pn.pane.Alert(f"**The dashboard cannot read its warehouse.** {text}", alert_type="danger")
+
+
+def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
+    """One session's dashboard (call once per session; `panel serve serve.py` does)."""
+    url = database_url(url)
+    main = pn.Column(sizing_mode="stretch_width")
+    sidebar = pn.Column(sizing_mode="stretch_width")
+    # Bootstrap rather than Fast: the Fast design pulls its font from Google, and banks run offline.
+    template = pn.template.BootstrapTemplate(
+        title=TITLE, main=[main], sidebar=[sidebar], sidebar_width=330, header_background="#1f4e79")
+
+    def fill() -> None:
+        try:
+            store = DataStore(url)
+            problems = store.check()
+            if problems:
+                main[:] = [_problem(f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+                                    + ". Build it with `python -m dashboard.warehouse build`.")]
+                return
+            sidebar[:] = _sidebar(store)
+            main[:] = _body(store)
+        except WarehouseError as exc:
+            main[:] = [_problem(str(exc))]
+
+    if needs_first_build(url):
+        FIRST_BUILD.start(url)
+        bar = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width")
+        text = pn.pane.Markdown("Building the embedded warehouse for the first start (about a minute) …")
+        main[:] = [pn.pane.Markdown("## Preparing the warehouse"), text, bar]
+
+        def poll() -> None:
+            bar.value = int(100 * FIRST_BUILD.fraction)
+            text.object = f"Building the embedded warehouse for the first start: {FIRST_BUILD.status}"
+            if FIRST_BUILD.error:
+                main[:] = [_problem(f"building it failed: {FIRST_BUILD.error}")]
+                callback.stop()
+            elif FIRST_BUILD.done:
+                callback.stop()
+                fill()
+
+        callback = pn.state.add_periodic_callback(poll, period=500)
+    else:
+        fill()
+    return template

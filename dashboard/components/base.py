@@ -1,0 +1,227 @@
+"""What every view shares: store wiring, loading/empty/error states, CSV download, click plumbing.
+
+A view names its gold table and the dimensions it draws (`own`). It fetches the table with
+every active filter except its own (crossfilter convention), turns it into the frame it
+shows (`transform`), draws that frame with the selection highlighted (`render`) and turns a
+click into store updates (`selection_from_click`/`_from_tap`). Nothing here knows SQL.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import ClassVar
+
+import holoviews as hv
+import pandas as pd
+import panel as pn
+import param
+
+from ..config import WarehouseError
+from ..data import FILTER_PARAMETERS, DataStore
+from .style import CARD_CSS
+
+hv.extension("bokeh", logo=False)
+pn.extension("plotly", raw_css=[CARD_CSS], notifications=True)
+
+
+class View(pn.viewable.Viewer):
+    """Base of the thirteen views; subclasses set the class variables and override two methods."""
+
+    title: ClassVar[str] = ""
+    table: ClassVar[str] = ""
+    own: ClassVar[tuple[str, ...]] = ()
+    help: ClassVar[str] = ""
+
+    store = param.ClassSelector(class_=DataStore, doc="The shared reactive store (one per session)")
+    frame = param.DataFrame(default=None, doc="Exactly the data the view shows (what CSV exports)")
+    error = param.String(default="", doc="Why the last query failed, if it did")
+    height = param.Integer(default=420)
+
+    def __init__(self, store: DataStore | None = None, **params):
+        super().__init__(store=store if store is not None else DataStore(), **params)
+        self._key = None
+        self._ticket = 0
+        self._message = pn.pane.Alert("", alert_type="light", visible=False, margin=(10, 10))
+        self._plot = self._make_pane()
+        self._body = pn.Column(self._message, self._plot, sizing_mode="stretch_width",
+                               min_height=self.height)
+        self._download = pn.widgets.FileDownload(
+            callback=self._csv, filename=f"{self.slug}.csv", label="CSV", button_type="light",
+            width=70, height=30, margin=(2, 4), description="Download the data this view shows")
+        self._reset = pn.widgets.Button(name="Reset", button_type="light", width=70, height=30,
+                                        margin=(2, 4), visible=False,
+                                        description="Clear the selection made in this view")
+        self._reset.on_click(lambda _: self.store.select(**{d: [] for d in self.own}))
+        self.store.param.watch(self._on_store, list(FILTER_PARAMETERS))
+        self.refresh()
+
+    @property
+    def slug(self) -> str:
+        return self.title.lower().replace(" ", "_").replace("/", "_")
+
+    # -- to override ------------------------------------------------------------------------
+    def transform(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The gold frame -> the frame shown (thresholds, top-N, pivots stay out of SQL)."""
+        return df
+
+    def render(self, df: pd.DataFrame):
+        """The figure for a non-empty frame, with the store's selection of `own` highlighted."""
+        raise NotImplementedError
+
+    def _make_pane(self):
+        raise NotImplementedError
+
+    def _show(self, figure) -> None:
+        raise NotImplementedError
+
+    # -- selection helpers --------------------------------------------------------------------
+    def selected(self, dimension: str) -> list:
+        return list(getattr(self.store, dimension))
+
+    def is_selected(self, **values) -> bool:
+        """True when nothing is selected in these dimensions or every given value is selected."""
+        return all(not self.selected(d) or v in self.selected(d) for d, v in values.items())
+
+    def apply_selection(self, selection: dict | None) -> None:
+        if selection:
+            self.store.select(origin=self.title, toggle=True, **selection)
+
+    # -- data flow -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Fetch (if the filters that concern this view changed) and draw, synchronously."""
+        key = self.store.filters(self.own)
+        if key != self._key:
+            try:
+                self._set_frame(self.store.fetch(self.table, self.own), key)
+            except WarehouseError as exc:
+                self._set_error(str(exc))
+        self._draw()
+
+    async def _refresh_async(self) -> None:
+        key = self.store.filters(self.own)
+        if key == self._key and not self.error:
+            self._draw()  # only the highlight changed
+            return
+        self._ticket += 1
+        ticket = self._ticket
+        self._body.loading = True
+        try:
+            loop = asyncio.get_running_loop()
+            df = await loop.run_in_executor(None, self.store.fetch, self.table, self.own)
+            if ticket == self._ticket:  # a newer change may have overtaken this one
+                self._set_frame(df, key)
+        except WarehouseError as exc:
+            if ticket == self._ticket:
+                self._set_error(str(exc))
+        finally:
+            if ticket == self._ticket:
+                self._draw()
+                self._body.loading = False
+
+    def _on_store(self, *events) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # plain Python (tests, scripts): no event loop, do it now
+            self.refresh()
+            return
+        pn.state.execute(self._refresh_async)
+
+    def _set_frame(self, raw: pd.DataFrame, key) -> None:
+        self.error = ""
+        self.frame = self.transform(raw)
+        self._key = key
+
+    def _set_error(self, message: str) -> None:
+        self.error = message
+        self._key = None  # retry on the next change
+
+    def _draw(self) -> None:
+        self._reset.visible = any(self.selected(d) for d in self.own)
+        if self.error:
+            self._say(f"**Cannot load this view.** {self.error}", "danger")
+        elif self.frame is None or self.frame.empty:
+            self._say("**No data for this selection.** Remove a filter chip or press *Clear all*.", "warning")
+        else:
+            self._message.visible = False
+            self._plot.visible = True
+            self._show(self.render(self.frame))
+
+    def _say(self, text: str, kind: str) -> None:
+        self._message.object, self._message.alert_type = text, kind
+        self._message.visible, self._plot.visible = True, False
+
+    def _csv(self) -> io.StringIO:
+        buffer = io.StringIO()
+        (self.frame if self.frame is not None else pd.DataFrame()).to_csv(buffer, index=False)
+        buffer.seek(0)
+        return buffer
+
+    def __panel__(self):
+        header = pn.Row(
+            pn.pane.Markdown(f"#### {self.title}", margin=(0, 8)),
+            pn.widgets.TooltipIcon(value=self.help or self.title, margin=(12, 0)) if self.help else None,
+            pn.layout.HSpacer(), self._reset, self._download, sizing_mode="stretch_width")
+        return pn.Column(header, self._body, css_classes=["view-card"], sizing_mode="stretch_width",
+                         name=self.title)
+
+
+class PlotlyView(View):
+    """A view drawn with Plotly; clicks arrive as `click_data` (and box/lasso as `selected_data`)."""
+
+    config: ClassVar[dict] = {"displaylogo": False, "responsive": True}
+
+    def _make_pane(self):
+        pane = pn.pane.Plotly(None, config=self.plotly_config(), sizing_mode="stretch_width",
+                              height=self.height)
+        pane.param.watch(self._on_click, ["click_data"])
+        pane.param.watch(self._on_select, ["selected_data"])
+        return pane
+
+    def plotly_config(self) -> dict:
+        return dict(self.config)
+
+    def _show(self, figure) -> None:
+        self._plot.object = figure
+
+    def _on_click(self, event) -> None:
+        points = (event.new or {}).get("points") or []
+        if points:
+            self.apply_selection(self.selection_from_click(points[0]))
+
+    def _on_select(self, event) -> None:
+        if event.new is not None:  # a box/lasso selection (None when Plotly clears it)
+            self.apply_selection(self.selection_from_points((event.new or {}).get("points") or []))
+
+    def selection_from_click(self, point: dict) -> dict | None:
+        """Store updates for a clicked Plotly point (its x, y, label, customdata …)."""
+        raise NotImplementedError
+
+    def selection_from_points(self, points: list[dict]) -> dict | None:
+        """Store updates for a box/lasso selection; views without brushing ignore it."""
+        return None
+
+
+class HoloViewsView(View):
+    """A view drawn with HoloViews/Bokeh; a Tap on the plot arrives as data coordinates."""
+
+    def _make_pane(self):
+        self._version = 0
+        self._element_stream = hv.streams.Pipe(data=None)
+        dmap = hv.DynamicMap(self._element_of, streams=[self._element_stream])
+        self._tap = hv.streams.Tap(source=dmap, x=None, y=None)
+        self._tap.add_subscriber(self._on_tap)
+        return pn.pane.HoloViews(dmap, sizing_mode="stretch_width", height=self.height, linked_axes=False)
+
+    def _element_of(self, data):
+        return data if data is not None else hv.Curve([])
+
+    def _show(self, figure) -> None:
+        self._element_stream.send(figure)
+
+    def _on_tap(self, x=None, y=None, **_) -> None:
+        if x is not None and y is not None and self.frame is not None and not self.frame.empty:
+            self.apply_selection(self.selection_from_tap(x, y))
+
+    def selection_from_tap(self, x, y) -> dict | None:
+        """Store updates for a tap at data coordinates (x, y); categorical axes give labels."""
+        raise NotImplementedError

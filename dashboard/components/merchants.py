@@ -1,0 +1,95 @@
+"""Merchant spending: the group -> category -> segment sunburst and the region -> group -> category treemap."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .base import PlotlyView
+from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS
+
+GROUP_COLORS = {"Essential Services": "#4e79a7", "Retail": "#59a14f", "Lifestyle": "#b07aa1",
+                "Professional Services": "#9c755f"}
+
+
+class _Hierarchy(PlotlyView):
+    """A Plotly hierarchy (sunburst/treemap) over `levels` of the merchant table; a click selects its path."""
+
+    table = "analytics_merchant_spending_patterns"
+    levels: tuple[tuple[str, str], ...] = ()  # (column in the frame, store dimension)
+    trace = go.Sunburst
+
+    def transform(self, df: pd.DataFrame) -> pd.DataFrame:
+        cols = [c for c, _ in self.levels]
+        out = (df.groupby(cols, observed=True)
+               .agg(total_spend=("total_spend", "sum"), transaction_count=("transaction_count", "sum"))
+               .reset_index())
+        return out[out["total_spend"] > 0]
+
+    def _nodes(self, df: pd.DataFrame) -> pd.DataFrame:
+        rows = []
+        cols = [c for c, _ in self.levels]
+        for depth in range(1, len(cols) + 1):
+            part = df.groupby(cols[:depth], observed=True)[["total_spend", "transaction_count"]].sum().reset_index()
+            for rec in part.itertuples(index=False):
+                path = [str(v) for v in rec[:depth]]
+                rows.append({"id": "/".join(path), "parent": "/".join(path[:-1]), "label": path[-1],
+                             "depth": depth, "path": path, "total_spend": rec.total_spend,
+                             "transaction_count": rec.transaction_count})
+        return pd.DataFrame(rows)
+
+    def _color(self, node) -> str:
+        label, root = node["label"], node["path"][0]
+        return SEGMENT_COLORS.get(label) or CATEGORY_COLORS.get(label) or GROUP_COLORS.get(label) \
+            or GROUP_COLORS.get(root, "#cccccc")
+
+    def _highlighted(self, path: list[str]) -> bool:
+        return self.is_selected(**{dim: value for (_, dim), value in zip(self.levels, path)})
+
+    def render(self, df: pd.DataFrame):
+        nodes = self._nodes(df)
+        opacity = [1.0 if self._highlighted(p) else FADED_OPACITY for p in nodes["path"]]
+        trace = self.trace(
+            ids=nodes["id"], parents=nodes["parent"], labels=nodes["label"], values=nodes["total_spend"],
+            branchvalues="total", customdata=nodes[["transaction_count"]].to_numpy(),
+            marker=dict(colors=[self._color(n) for n in nodes.to_dict("records")], line=dict(color="white", width=1)),
+            hovertemplate="<b>%{label}</b><br>Spend: $%{value:,.0f}<br>Transactions: %{customdata[0]:,}"
+                          "<br>Share of parent: %{percentParent:.1%}<extra></extra>",
+        )
+        fig = go.Figure(trace)
+        fig.update_traces(marker_colors=[_fade(c, o) for c, o in zip(trace.marker.colors, opacity)])
+        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), height=self.height - 30)
+        return fig
+
+    def selection_from_click(self, point: dict):
+        node_id = point.get("id") or point.get("label")
+        if not node_id:
+            return None
+        path = str(node_id).split("/")
+        selection = {dim: [value] for (_, dim), value in zip(self.levels, path)}
+        for _, dim in self.levels[len(path):]:  # deeper levels this view set earlier are cleared
+            if self.store.origin.get(dim) == self.title:
+                selection[dim] = []
+        return selection
+
+
+def _fade(hex_color: str, opacity: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{opacity})"
+
+
+class MerchantSunburst(_Hierarchy):
+    title = "Merchant spending sunburst"
+    own = ("category_group", "merchant_category", "customer_segment")
+    levels = (("category_group", "category_group"), ("category", "merchant_category"),
+              ("customer_segment", "customer_segment"))
+    help = ("Spend by category group, category and segment. Click a ring to filter the other views "
+            "to it (the inner rings set the group and category, the outer ring also the segment).")
+
+
+class MerchantTreemap(_Hierarchy):
+    title = "Merchant spending treemap"
+    own = ("region", "category_group", "merchant_category")
+    levels = (("region", "region"), ("category_group", "category_group"), ("category", "merchant_category"))
+    trace = go.Treemap
+    help = "Spend by region, category group and category. Click a tile to filter the other views to it."

@@ -1,0 +1,204 @@
+"""The reactive data store: one per browser session (or notebook), holding the cross-filter state.
+
+Components read gold-shaped frames from it and write selections into its parameters; they
+never talk to each other or to SQL. Query results are cached process-wide with `pn.cache`,
+keyed by (warehouse URL, gold table, active filters), so fifty colleagues clicking the same
+segment pay for one query. The store imports no widgets.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Iterable
+
+import pandas as pd
+import panel as pn
+import param
+import sqlalchemy as sa
+
+from .config import WarehouseError, database_url, describe_connect_error, make_engine, mask_url
+from .warehouse import reference as ref
+from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
+from .warehouse.gold import gold_query
+from .warehouse.inspect import BUILD_HINT, contract_problems
+from .warehouse.schema import GOLD, SILVER_TABLES
+
+LIST_DIMENSIONS = CUSTOMER_DIMENSIONS + TRANSACTION_DIMENSIONS
+FILTER_PARAMETERS = LIST_DIMENSIONS + DATE_DIMENSIONS
+
+LABELS = {
+    "customer_segment": "Segment", "region": "Region", "state": "State", "city": "City",
+    "age_group": "Age group", "income_bracket": "Income", "credit_score_band": "Credit band",
+    "product": "Product held", "channel": "Channel", "category_group": "Category group",
+    "merchant_category": "Merchant category", "day_of_week": "Day of week",
+    "transaction_hour": "Hour", "month": "Month", "date_from": "From", "date_to": "To",
+}
+
+_ENGINES: dict[str, sa.Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def shared_engine(url: str) -> sa.Engine:
+    """One read-only engine per warehouse URL for the whole process (all sessions share its pool)."""
+    with _ENGINES_LOCK:
+        if url not in _ENGINES:
+            _ENGINES[url] = make_engine(url, read_only=True)
+        return _ENGINES[url]
+
+
+def value_label(dimension: str, value) -> str:
+    """How a filter value reads to a person (0 -> Sunday, 13 -> 13:00, 12 -> December)."""
+    if dimension == "day_of_week":
+        return ref.DAY_NAMES[int(value)]
+    if dimension == "transaction_hour":
+        return f"{int(value):02d}:00"
+    if dimension == "month":
+        return ref.MONTH_NAMES[int(value) - 1]
+    if dimension == "city":
+        return str(value).title()
+    return str(value)
+
+
+@pn.cache(max_items=2048, policy="LRU")
+def _run_query(url: str, table: str, key: tuple) -> pd.DataFrame:
+    filters = Filters(**dict(key))
+    engine = shared_engine(url)
+    query = sa.select(sa.text("*")).select_from(sa.table(table, schema=GOLD)) if not key \
+        else gold_query(table, filters)
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
+@pn.cache(max_items=64)
+def _distinct_values(url: str, table: str, column: str) -> list:
+    t = SILVER_TABLES[table]
+    with shared_engine(url).connect() as conn:
+        return [v for (v,) in conn.execute(sa.select(t.c[column]).distinct().order_by(t.c[column])) if v is not None]
+
+
+@pn.cache(max_items=16)
+def _build_info(url: str) -> dict:
+    with shared_engine(url).connect() as conn:
+        return dict(conn.execute(sa.select(SILVER_TABLES["build_info"])).mappings().one())
+
+
+class DataStore(param.Parameterized):
+    """Cross-filter state (one list per dimension; empty = no filter) and the queries behind it."""
+
+    customer_segment = param.List(default=[], item_type=str, doc="Customer segments (OR)")
+    region = param.List(default=[], item_type=str)
+    state = param.List(default=[], item_type=str)
+    city = param.List(default=[], item_type=str)
+    age_group = param.List(default=[], item_type=str)
+    income_bracket = param.List(default=[], item_type=str)
+    credit_score_band = param.List(default=[], item_type=str)
+    product = param.List(default=[], item_type=str, doc="Customers holding every listed product")
+    channel = param.List(default=[], item_type=str)
+    category_group = param.List(default=[], item_type=str)
+    merchant_category = param.List(default=[], item_type=str)
+    day_of_week = param.List(default=[], item_type=int, doc="0 = Sunday")
+    transaction_hour = param.List(default=[], item_type=int)
+    month = param.List(default=[], item_type=int)
+    date_from = param.CalendarDate(default=None, allow_None=True)
+    date_to = param.CalendarDate(default=None, allow_None=True)
+
+    def __init__(self, url: str | None = None, **params):
+        super().__init__(**params)
+        self.url = database_url(url)
+        self.origin: dict[str, str] = {}  # dimension -> title of the view whose click set it
+
+    # -- reading ----------------------------------------------------------------------------
+    def filters(self, ignore: Iterable[str] = ()) -> Filters:
+        """The active filters as plain data, minus the dimensions a view draws itself."""
+        ignore = set(ignore)
+        values = {d: tuple(getattr(self, d)) for d in LIST_DIMENSIONS if d not in ignore}
+        values.update({d: getattr(self, d) for d in DATE_DIMENSIONS if d not in ignore})
+        return Filters(**values)
+
+    def fetch(self, table: str, ignore: Iterable[str] = ()) -> pd.DataFrame:
+        """A gold table under the active filters (a private copy: cached frames are shared)."""
+        key = tuple(sorted(self.filters(ignore).active().items()))
+        try:
+            return _run_query(self.url, table, key).copy()
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            raise WarehouseError(self._explain(exc)) from exc
+
+    def options(self, dimension: str) -> list:
+        """The values a dimension can take, for the sidebar widgets."""
+        fixed = {"day_of_week": list(range(7)), "transaction_hour": list(range(24)), "month": list(range(1, 13))}
+        if dimension in fixed:
+            return fixed[dimension]
+        table, column = {
+            "product": ("accounts", "product_name"), "credit_score_band": ("credit_profiles", "credit_score_band"),
+            "channel": ("transactions", "channel"), "category_group": ("merchants", "category_group"),
+            "merchant_category": ("merchants", "merchant_category"),
+        }.get(dimension, ("customers", dimension))
+        values = _distinct_values(self.url, table, column)
+        order = {"customer_segment": ref.SEGMENTS, "age_group": ref.AGE_GROUP_LABELS,
+                 "income_bracket": ref.INCOME_BRACKET_LABELS, "credit_score_band": ref.CREDIT_BAND_LABELS,
+                 "channel": ref.CHANNELS}.get(dimension)
+        if order:
+            values = sorted(values, key=lambda v: order.index(v) if v in order else len(order))
+        return values
+
+    def build_info(self) -> dict:
+        """When and how the warehouse was built (as-of date, built_at …), for the header."""
+        return dict(_build_info(self.url))
+
+    def check(self) -> list[str]:
+        """Contract problems of the warehouse (missing tables/columns), for a clear start-up message."""
+        try:
+            with shared_engine(self.url).connect() as conn:
+                return contract_problems(conn)
+        except Exception as exc:
+            return [self._explain(exc)]
+
+    def _explain(self, exc: BaseException) -> str:
+        text = str(getattr(exc, "orig", None) or exc)
+        if "does not exist" in text or "Catalog Error" in text:
+            return f"the warehouse at {mask_url(self.url)} lacks a table the dashboard needs; {BUILD_HINT}"
+        return describe_connect_error(self.url, exc)
+
+    # -- writing ----------------------------------------------------------------------------
+    def active(self) -> list[tuple[str, object]]:
+        """Every active (dimension, value) pair, in dimension order: one chip each."""
+        pairs = [(d, v) for d in LIST_DIMENSIONS for v in getattr(self, d)]
+        pairs += [(d, getattr(self, d)) for d in DATE_DIMENSIONS if getattr(self, d) is not None]
+        return pairs
+
+    def select(self, origin: str = "", toggle: bool = False, **selection) -> None:
+        """Set dimensions from a click in one batch, so every view re-queries once.
+
+        `toggle=True` clears the dimensions instead when they already hold exactly the
+        clicked values (clicking a selected mark again deselects it).
+        """
+        wanted = {d: list(v) if isinstance(v, (list, tuple, set)) else [v] for d, v in selection.items()}
+        if toggle and wanted and all(list(getattr(self, d)) == v for d, v in wanted.items()):
+            wanted = {d: [] for d in wanted}
+        for dim, values in wanted.items():
+            if values and origin:
+                self.origin[dim] = origin
+            elif not values:
+                self.origin.pop(dim, None)
+        self.param.update(**wanted)
+
+    def remove(self, dimension: str, value=None) -> None:
+        """Drop one value of a dimension (or the whole dimension)."""
+        if dimension in DATE_DIMENSIONS or value is None:
+            self.param.update(**{dimension: None if dimension in DATE_DIMENSIONS else []})
+        else:
+            self.param.update(**{dimension: [v for v in getattr(self, dimension) if v != value]})
+
+    def clear(self) -> None:
+        self.param.update(**{d: [] for d in LIST_DIMENSIONS}, **{d: None for d in DATE_DIMENSIONS})
+        self.origin.clear()
+
+    def describe(self) -> str:
+        """The active filters in words, e.g. 'Segment: Premium · Day of week: Sunday'."""
+        groups: dict[str, list[str]] = {}
+        for dim, value in self.active():
+            groups.setdefault(LABELS[dim], []).append(
+                value.isoformat() if isinstance(value, dt.date) else value_label(dim, value))
+        return " · ".join(f"{k}: {', '.join(v)}" for k, v in groups.items()) or "no filters"
