@@ -54,7 +54,10 @@ def make_engine(url: str | None = None, read_only: bool = False) -> sa.Engine:
     else:
         kwargs["pool_pre_ping"] = True
     try:
-        return sa.create_engine(parsed, **kwargs)
+        engine = sa.create_engine(parsed, **kwargs)
+        if parsed.get_backend_name() == "duckdb":  # DuckDB prints a progress bar to stdout otherwise
+            sa.event.listen(engine, "connect", lambda dbapi_conn, _: dbapi_conn.execute("SET enable_progress_bar = false"))
+        return engine
     except Exception as exc:  # unknown dialect, missing driver
         raise WarehouseError(f"cannot use database URL {mask_url(url)}: {type(exc).__name__}: "
                              f"{str(exc).splitlines()[0]}") from None

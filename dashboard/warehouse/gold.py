@@ -69,12 +69,20 @@ class GoldDefinitions:
             conds.append(self.c.c.customer_id.in_(sa.select(self.t.c.customer_id).where(*self._transaction_conditions(self.t, f))))
         return conds
 
-    def chosen_transactions(self, f: Filters) -> sa.Select:
-        """The chosen transactions of the chosen customers, with the customer columns views group by."""
-        conds = self._transaction_conditions(self.t, f) + self._customer_conditions(f.without(*TRANSACTION_DIMENSIONS, *DATE_DIMENSIONS))
+    def chosen_transactions(self, f: Filters, customer_columns: bool = False) -> sa.Select:
+        """The chosen transactions of the chosen customers (plus region/segment/age group if asked).
+
+        Customer filters become one `customer_id IN (chosen customers)` condition, so views that
+        group by transaction columns only never join the customer table.
+        """
+        conds = self._transaction_conditions(self.t, f)
+        customer_conds = self._customer_conditions(f.without(*TRANSACTION_DIMENSIONS, *DATE_DIMENSIONS))
+        if customer_conds:
+            conds.append(self.t.c.customer_id.in_(sa.select(self.c.c.customer_id).where(*customer_conds)))
+        if not customer_columns:
+            return sa.select(self.t).where(*conds)
         return (sa.select(self.t, self.c.c.region, self.c.c.customer_segment, self.c.c.age_group)
                 .select_from(self.t.join(self.c, self.c.c.customer_id == self.t.c.customer_id)).where(*conds))
-
 
     def customer_profile(self, f: Filters) -> sa.Subquery:
         """One row per chosen customer with the attributes and 90-day metrics customer-grain views use."""
@@ -173,7 +181,7 @@ class GoldDefinitions:
             .group_by(*keys))
 
     def merchant_spending(self, f: Filters) -> sa.Select:
-        t = self.chosen_transactions(f).subquery("t")
+        t = self.chosen_transactions(f, customer_columns=True).subquery("t")
         keys = (t.c.category_group, t.c.merchant_category, t.c.region, t.c.customer_segment, t.c.age_group)
         n, customers = sa.func.count(), sa.func.count(sa.distinct(t.c.customer_id))
         return sa.select(
