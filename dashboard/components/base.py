@@ -18,10 +18,10 @@ import param
 
 from ..config import WarehouseError
 from ..data import FILTER_PARAMETERS, DataStore
-from .style import CARD_CSS
+from .style import CARD_STYLES
 
 hv.extension("bokeh", logo=False)
-pn.extension("plotly", raw_css=[CARD_CSS], notifications=True)
+pn.extension("plotly", notifications=True)
 
 
 class View(pn.viewable.Viewer):
@@ -52,6 +52,8 @@ class View(pn.viewable.Viewer):
                                         margin=(2, 4), visible=False,
                                         description="Clear the selection made in this view")
         self._reset.on_click(lambda _: self.store.select(**{d: [] for d in self.own}))
+        self._summary = pn.pane.HTML("", css_classes=["view-summary"], margin=(14, 4, 0, 4),
+                                     styles={"color": "#666", "font-size": "0.85em"})
         self.store.param.watch(self._on_store, list(FILTER_PARAMETERS))
         self.refresh()
 
@@ -67,6 +69,10 @@ class View(pn.viewable.Viewer):
     def render(self, df: pd.DataFrame):
         """The figure for a non-empty frame, with the store's selection of `own` highlighted."""
         raise NotImplementedError
+
+    def summarize(self, df: pd.DataFrame) -> str:
+        """A few words on what is shown (e.g. '42,843 transactions'), next to the title."""
+        return f"{len(df):,} rows"
 
     def _make_pane(self):
         raise NotImplementedError
@@ -137,6 +143,8 @@ class View(pn.viewable.Viewer):
 
     def _draw(self) -> None:
         self._reset.visible = any(self.selected(d) for d in self.own)
+        shown = self.frame is not None and not self.frame.empty and not self.error
+        self._summary.object = self.summarize(self.frame) if shown else ""
         if self.error:
             self._say(f"**Cannot load this view.** {self.error}", "danger")
         elif self.frame is None or self.frame.empty:
@@ -160,9 +168,9 @@ class View(pn.viewable.Viewer):
         header = pn.Row(
             pn.pane.Markdown(f"#### {self.title}", margin=(0, 8)),
             pn.widgets.TooltipIcon(value=self.help or self.title, margin=(12, 0)) if self.help else None,
-            pn.layout.HSpacer(), self._reset, self._download, sizing_mode="stretch_width")
-        return pn.Column(header, self._body, css_classes=["view-card"], sizing_mode="stretch_width",
-                         name=self.title)
+            self._summary, pn.layout.HSpacer(), self._reset, self._download, sizing_mode="stretch_width")
+        return pn.Column(header, self._body, css_classes=["view-card"], styles=CARD_STYLES,
+                         sizing_mode="stretch_width", name=self.title, margin=(6, 6))
 
 
 class PlotlyView(View):

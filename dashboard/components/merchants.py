@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .base import PlotlyView
-from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS
+from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS, money
 
 GROUP_COLORS = {"Essential Services": "#4e79a7", "Retail": "#59a14f", "Lifestyle": "#b07aa1",
                 "Professional Services": "#9c755f"}
@@ -24,6 +24,9 @@ class _Hierarchy(PlotlyView):
                .agg(total_spend=("total_spend", "sum"), transaction_count=("transaction_count", "sum"))
                .reset_index())
         return out[out["total_spend"] > 0]
+
+    def summarize(self, df: pd.DataFrame) -> str:
+        return f"{money(df['total_spend'].sum())} spend in {int(df['transaction_count'].sum()):,} transactions"
 
     def _nodes(self, df: pd.DataFrame) -> pd.DataFrame:
         rows = []

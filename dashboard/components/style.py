@@ -14,11 +14,8 @@ CATEGORY_COLORS = dict(zip(ref.CATEGORIES, ("#4e79a7", "#f28e2b", "#e15759", "#7
 SELECTED_LINE = "#111111"
 FADED_OPACITY = 0.25
 
-CARD_CSS = """
-.view-card { background: var(--panel-surface-color, #fff); border: 1px solid rgba(0,0,0,.08);
-  border-radius: 8px; padding: 6px 8px 8px 8px; box-shadow: 0 1px 3px rgba(0,0,0,.06); }
-.filter-chip .bk-btn { border-radius: 14px !important; }
-"""
+CARD_STYLES = {"background": "var(--panel-surface-color, #fff)", "border": "1px solid rgba(0,0,0,.10)",
+               "border-radius": "8px", "padding": "4px 8px 8px 8px", "box-shadow": "0 1px 3px rgba(0,0,0,.06)"}
 
 
 def money(value: float) -> str:

@@ -44,6 +44,9 @@ class TimeHeatmap(HoloViewsView):
             hover_tooltips=[("Day", "@day"), ("Hour", "@transaction_hour{0}:00"),
                             ("Transactions", "@transaction_count{0,0}"), ("Fraud rate", "@fraud_rate_pct{0.00}%")])
 
+    def summarize(self, df: pd.DataFrame) -> str:
+        return f"{int(df['transaction_count'].sum()):,} transactions"
+
     def selection_from_tap(self, x, y):
         day = DAY_SHORT.index(x) if x in DAY_SHORT else None
         if day is None:
@@ -64,6 +67,9 @@ class HourlyChannelArea(HoloViewsView):
         return (df.groupby(["transaction_hour", "channel"])["transaction_count"].sum()
                 .reindex(grid, fill_value=0).rename("total").reset_index())
 
+    def summarize(self, df: pd.DataFrame) -> str:
+        return f"{int(df['total'].sum()):,} transactions"
+
     def _wide(self, df: pd.DataFrame) -> pd.DataFrame:
         return df.pivot(index="transaction_hour", columns="channel", values="total").reindex(
             columns=list(ref.CHANNELS)).fillna(0)
@@ -76,7 +82,7 @@ class HourlyChannelArea(HoloViewsView):
             areas.append(hv.Area((wide.index, wide[channel]), "transaction_hour", ("total", "Transactions"),
                                  label=channel).opts(color=CHANNEL_COLORS[channel], alpha=alpha))
         return hv.Area.stack(hv.Overlay(areas)).opts(
-            hv.opts.Area(tools=["hover", "tap"], line_width=0.5, default_tools=[]),
+            hv.opts.Area(tools=["hover", "tap"], line_width=0.5, default_tools=[], framewise=True),
             hv.opts.Overlay(responsive=True, min_height=360, xlabel="Hour of day", ylabel="Transactions",
                             legend_position="top_left", framewise=True, toolbar="above",
                             yformatter="%.0f"))

@@ -115,7 +115,7 @@ class GoldDefinitions:
             txn.c.volatility, n_acc.label("n_accounts"), sa.func.coalesce(acc.c.total_balance, 0.0).label("total_balance"),
             sa.func.coalesce(svc.c.n_contacts, 0).label("n_contacts"), svc.c.satisfaction,
             engagement.label("engagement"))
-            .select_from(self.c.join(self.cp, self.cp.c.customer_id == self.c.c.customer_id)
+            .select_from(self.c.outerjoin(self.cp, self.cp.c.customer_id == self.c.c.customer_id)
                          .outerjoin(txn, txn.c.customer_id == self.c.c.customer_id)
                          .outerjoin(acc, acc.c.customer_id == self.c.c.customer_id)
                          .outerjoin(svc, svc.c.customer_id == self.c.c.customer_id))

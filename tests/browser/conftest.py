@@ -1,0 +1,87 @@
+"""A real `panel serve serve.py` on localhost and headless Debian Chromium driven by Playwright."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "data:", "blob:", "about:")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(warehouse_url):
+    """`panel serve serve.py` against the small test warehouse; yields the app URL."""
+    port = free_port()
+    env = dict(os.environ, DASHBOARD_DATABASE_URL=warehouse_url)
+    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / f"panel-serve-{port}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", "serve.py", "--port", str(port), "--address", "127.0.0.1",
+         "--allow-websocket-origin", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/serve"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=2)
+            break
+        except Exception:
+            if proc.poll() is not None:
+                raise RuntimeError(f"panel serve exited: {(ARTIFACTS / f'panel-serve-{port}.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A browser tab that records console errors and blocks (and records) non-local requests."""
+
+    def __init__(self, browser, width=1600, height=1000):
+        self.page = browser.new_page(viewport={"width": width, "height": height})
+        self.console_errors: list[str] = []
+        self.outside: list[str] = []
+        self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        self.page.route("**/*", self._route)
+
+    def _route(self, route):
+        if route.request.url.startswith(LOCAL):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+
+@pytest.fixture
+def tab(browser):
+    t = Page(browser)
+    yield t
+    t.page.close()

@@ -1,0 +1,171 @@
+"""The served dashboard in a real browser: it renders offline, and clicks cross-filter every view.
+
+What a view shows is read from the page (each card's summary, e.g. '4,039 transactions') and
+compared with what an in-process store computes for the selection the page's chips report.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+
+from dashboard import components
+from dashboard.app import SECTIONS
+from dashboard.data import LABELS, DataStore, value_label
+
+from .conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+VIEW_CLASSES = [getattr(components, name) for _, names in SECTIONS for name in names]
+TITLES = [cls.title for cls in VIEW_CLASSES]
+LABEL_TO_DIM = {label: dim for dim, label in LABELS.items()}
+HEATMAP_BOX_JS = """(column) => {
+  const views = [];
+  const walk = (v) => { if (!v || views.includes(v)) return; views.push(v);
+    for (const c of (v.child_views || [])) walk(c); };
+  for (const root of Object.values(Bokeh.index)) walk(root);
+  for (const pv of views.filter(v => v.frame !== undefined && v.canvas_view !== undefined)) {
+    if (!pv.model.renderers.some(r => r.data_source && r.data_source.data[column])) continue;
+    const rect = pv.canvas_view.el.getBoundingClientRect(), b = pv.frame.bbox;
+    return {x0: rect.left + b.x0, y0: rect.top + b.y0, x1: rect.left + b.x1, y1: rect.top + b.y1};
+  }
+  return null;
+}"""
+
+
+def wait_until(condition, timeout=30.0, interval=0.25, message="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def summaries(page) -> dict[str, str]:
+    texts = page.locator(".view-summary div").all_text_contents()
+    return dict(zip(TITLES, texts)) if len(texts) == len(TITLES) else {}
+
+
+def loaded(page) -> dict[str, str]:
+    s = summaries(page)
+    return s if s and all(s.values()) else {}
+
+
+def chips(page) -> list[str]:
+    return [t.replace("✕", "").strip() for t in page.locator(".filter-chip button").all_text_contents()]
+
+
+def selection_from_chips(store: DataStore, texts: list[str]) -> dict[str, list]:
+    selection: dict[str, list] = {}
+    for text in texts:
+        label, value_text = text.split(": ", 1)
+        dim = LABEL_TO_DIM[label]
+        value = next(v for v in store.options(dim) if value_label(dim, v) == value_text)
+        selection.setdefault(dim, []).append(value)
+    return selection
+
+
+def expected_summaries(url: str, selection: dict[str, list]) -> dict[str, str]:
+    """What every view should say under this selection, computed in this process."""
+    store = DataStore(url)
+    views = [cls(store) for cls in VIEW_CLASSES]
+    store.select(**selection)
+    return {v.title: v.summarize(v.frame) if v.frame is not None and not v.frame.empty else "" for v in views}
+
+
+def settle(page, before: dict[str, str], changed_title: str) -> dict[str, str]:
+    """Wait until the view `changed_title` shows new figures and no view is loading."""
+    wait_until(lambda: loaded(page).get(changed_title) not in (None, before.get(changed_title)),
+               message=f"{changed_title} to update")
+    time.sleep(1.0)  # let the remaining views' async refreshes land
+    return wait_until(lambda: loaded(page), message="all views loaded")
+
+
+def test_all_views_render_offline_without_errors(server, tab):
+    page = tab.page
+    page.goto(server)
+    shown = wait_until(lambda: loaded(page), timeout=60, message="all 13 views to render")
+    assert len(shown) == 13
+    assert page.locator(".js-plotly-plot").count() >= 5
+    assert page.locator(".bk-Canvas, canvas").count() >= 8
+    assert tab.outside == []
+    assert tab.console_errors == []
+    assert "No filters" in page.locator("body").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
+
+
+def test_sunburst_segment_click_filters_heatmap_network_and_map(server, tab, warehouse_url):
+    page = tab.page
+    page.goto(server)
+    before = wait_until(lambda: loaded(page), timeout=60, message="views")
+    slices = page.locator(".js-plotly-plot g.slice")
+    wait_until(lambda: slices.count() > 0, message="sunburst slices")
+    premium = next(i for i in range(slices.count()) if (slices.nth(i).text_content() or "").strip() == "Premium")
+    slices.nth(premium).click()
+    wait_until(lambda: "Segment: Premium" in chips(page), message="a Segment chip")
+    after = settle(page, before, "Transaction time heatmap")
+    selection = selection_from_chips(DataStore(warehouse_url), chips(page))
+    assert selection["customer_segment"] == ["Premium"]
+    expected = expected_summaries(warehouse_url, selection)
+    for title in ("Transaction time heatmap", "Product cross-sell network", "Geographic bubble map"):
+        assert after[title] != before[title], title
+        assert after[title] == expected[title], title
+    assert after["Merchant spending sunburst"] == before["Merchant spending sunburst"]  # its own dimensions
+    page.screenshot(path=ARTIFACTS / "after-sunburst-click.png", full_page=True)
+
+
+def test_heatmap_cell_click_filters_the_others_and_chip_removal_restores(server, tab, warehouse_url):
+    page = tab.page
+    page.goto(server)
+    before = wait_until(lambda: loaded(page), timeout=60, message="views")
+    box = wait_until(lambda: page.evaluate(HEATMAP_BOX_JS, "fraud_rate_pct"), message="heatmap frame")
+    day, hour = 6, 12  # Saturday noon; rows are hours 0..23 top-down, columns Sun..Sat
+    page.mouse.click(box["x0"] + (day + 0.5) / 7 * (box["x1"] - box["x0"]),
+                     box["y0"] + (hour + 0.5) / 24 * (box["y1"] - box["y0"]))
+    wait_until(lambda: {"Day of week: Saturday", "Hour: 12:00"} <= set(chips(page)), message="day and hour chips")
+    after = settle(page, before, "Merchant spending sunburst")
+    expected = expected_summaries(warehouse_url, {"day_of_week": [6], "transaction_hour": [12]})
+    for title in TITLES:
+        assert after[title] == expected[title], title
+    assert after["Transaction time heatmap"] == before["Transaction time heatmap"]  # highlights, not filtered
+    assert after["Geographic bubble map"] != before["Geographic bubble map"]
+
+    # the sidebar follows the click
+    assert "Saturday" in page.locator(".choices__item--selectable").all_text_contents()
+
+    for _ in range(2):  # remove both chips
+        page.locator(".filter-chip button").first.click()
+        time.sleep(0.5)
+    wait_until(lambda: chips(page) == [], message="chips removed")
+    restored = settle(page, after, "Merchant spending sunburst")
+    assert restored == before
+
+
+def test_sidebar_widget_filters_the_views_and_adds_a_chip(server, tab, warehouse_url):
+    page = tab.page
+    page.goto(server)
+    before = wait_until(lambda: loaded(page), timeout=60, message="views")
+    segment_box = page.locator(".choices__input--cloned").first  # the Segment multi-choice
+    segment_box.click()
+    segment_box.fill("Business")
+    page.keyboard.press("Enter")
+    wait_until(lambda: "Segment: Business" in chips(page), message="Segment chip from the sidebar")
+    after = settle(page, before, "Transaction time heatmap")
+    expected = expected_summaries(warehouse_url, {"customer_segment": ["Business"]})
+    assert after == expected
+    assert re.search(r"\d", after["Transaction time heatmap"])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def publish_screenshot():
+    """Keep the latest full-page screenshot next to the README (docs/screenshot.png)."""
+    yield
+    shot = ARTIFACTS / "dashboard.png"
+    if shot.exists():
+        shutil.copy(shot, ARTIFACTS / "screenshot-for-readme.png")
