@@ -16,7 +16,7 @@ import panel as pn
 import param
 import sqlalchemy as sa
 
-from .config import WarehouseError, database_url, describe_connect_error, make_engine, mask_url
+from .config import WarehouseError, database_url, describe_connect_error, duckdb_path, make_engine, mask_url
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
 from .warehouse.gold import gold_query
@@ -149,6 +149,9 @@ class DataStore(param.Parameterized):
 
     def check(self) -> list[str]:
         """Contract problems of the warehouse (missing tables/columns), for a clear start-up message."""
+        path = duckdb_path(self.url)
+        if path is not None and not path.exists():
+            return [f"there is no warehouse file at {path}; {BUILD_HINT}"]
         try:
             with shared_engine(self.url).connect() as conn:
                 return contract_problems(conn)
@@ -174,9 +177,10 @@ class DataStore(param.Parameterized):
         `toggle=True` clears the dimensions instead when they already hold exactly the
         clicked values (clicking a selected mark again deselects it).
         """
-        wanted = {d: list(v) if isinstance(v, (list, tuple, set)) else [v] for d, v in selection.items()}
-        if toggle and wanted and all(list(getattr(self, d)) == v for d, v in wanted.items()):
-            wanted = {d: [] for d in wanted}
+        wanted = {d: v if d in DATE_DIMENSIONS else list(v) if isinstance(v, (list, tuple, set)) else [v]
+                  for d, v in selection.items()}
+        if toggle and wanted and all(getattr(self, d) == v for d, v in wanted.items()):
+            wanted = {d: None if d in DATE_DIMENSIONS else [] for d in wanted}
         for dim, values in wanted.items():
             if values and origin:
                 self.origin[dim] = origin

@@ -46,9 +46,9 @@ class View(pn.viewable.Viewer):
         self._body = pn.Column(self._message, self._plot, sizing_mode="stretch_width",
                                min_height=self.height)
         self._download = pn.widgets.FileDownload(
-            callback=self._csv, filename=f"{self.slug}.csv", label="CSV", button_type="light",
+            callback=self._csv, filename=f"{self.slug}.csv", label="CSV", color="light",
             width=70, height=30, margin=(2, 4), description="Download the data this view shows")
-        self._reset = pn.widgets.Button(name="Reset", button_type="light", width=70, height=30,
+        self._reset = pn.widgets.Button(label="Reset", color="light", width=70, height=30,
                                         margin=(2, 4), visible=False,
                                         description="Clear the selection made in this view")
         self._reset.on_click(lambda _: self.store.select(**{d: [] for d in self.own}))
@@ -195,6 +195,7 @@ class PlotlyView(View):
         points = (event.new or {}).get("points") or []
         if points:
             self.apply_selection(self.selection_from_click(points[0]))
+            self._plot.click_data = None  # so a second click on the same mark is an event too
 
     def _on_select(self, event) -> None:
         if event.new is not None:  # a box/lasso selection (None when Plotly clears it)

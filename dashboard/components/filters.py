@@ -26,14 +26,14 @@ class FilterSidebar(pn.viewable.Viewer):
         super().__init__(store=store, **params)
         self.widgets = {d: self._widget(d) for d in LIST_DIMENSIONS}
         self.widgets["date_from"] = pn.widgets.DatePicker.from_param(
-            store.param.date_from, name="Transactions from", sizing_mode="stretch_width")
+            store.param.date_from, label="Transactions from", sizing_mode="stretch_width")
         self.widgets["date_to"] = pn.widgets.DatePicker.from_param(
-            store.param.date_to, name="Transactions to", sizing_mode="stretch_width")
+            store.param.date_to, label="Transactions to", sizing_mode="stretch_width")
 
     def _widget(self, dimension: str):
         options = {value_label(dimension, v): v for v in self.store.options(dimension)}
         return pn.widgets.MultiChoice.from_param(
-            getattr(self.store.param, dimension), options=options, name=LABELS[dimension],
+            getattr(self.store.param, dimension), options=options, label=LABELS[dimension],
             placeholder="all", sizing_mode="stretch_width", solid=False)
 
     def __panel__(self):
@@ -53,7 +53,7 @@ class FilterChips(pn.viewable.Viewer):
     def __init__(self, store: DataStore, **params):
         super().__init__(store=store, **params)
         self._row = pn.FlexBox(sizing_mode="stretch_width", align_items="center")
-        self._clear = pn.widgets.Button(name="Clear all", button_type="danger", button_style="outline",
+        self._clear = pn.widgets.Button(label="Clear all", color="danger", button_style="outline",
                                         height=32, margin=(4, 4))
         self._clear.on_click(lambda _: self.store.clear())
         store.param.watch(self._update, list(FILTER_PARAMETERS))
@@ -66,7 +66,7 @@ class FilterChips(pn.viewable.Viewer):
     def _chip(self, dimension: str, value) -> pn.widgets.Button:
         text = value.isoformat() if isinstance(value, dt.date) else value_label(dimension, value)
         origin = self.store.origin.get(dimension)
-        chip = pn.widgets.Button(name=f"{LABELS[dimension]}: {text}  ✕", button_type="primary",
+        chip = pn.widgets.Button(label=f"{LABELS[dimension]}: {text}  ✕", color="primary",
                                  button_style="outline", height=32, margin=(4, 4), css_classes=["filter-chip"],
                                  description=f"Set by {origin}. Click to remove." if origin else "Click to remove.")
         chip.on_click(lambda _, d=dimension, v=value: self.store.remove(d, v))

@@ -25,6 +25,8 @@ class TimeHeatmap(HoloViewsView):
     height = param.Integer(default=460)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
+        if df.empty:
+            return df
         grid = pd.MultiIndex.from_product([range(7), range(24)], names=["day_of_week", "transaction_hour"])
         out = (df.groupby(["day_of_week", "transaction_hour"])[["transaction_count", "fraud_count"]].sum()
                .reindex(grid, fill_value=0).reset_index())
@@ -63,6 +65,8 @@ class HourlyChannelArea(HoloViewsView):
     help = "Stacked transactions per hour and channel. Click inside a channel's band to filter to that channel."
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
+        if df.empty:
+            return df
         grid = pd.MultiIndex.from_product([range(24), list(ref.CHANNELS)], names=["transaction_hour", "channel"])
         return (df.groupby(["transaction_hour", "channel"])["transaction_count"].sum()
                 .reindex(grid, fill_value=0).rename("total").reset_index())

@@ -1,0 +1,80 @@
+"""Merchant hierarchies: totals per node equal the reference; a click selects the clicked path."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dashboard.components import MerchantSunburst, MerchantTreemap
+from dashboard.data import DataStore
+from dashboard.warehouse.filters import Filters
+from gold_reference import reference_gold
+
+TABLE = "analytics_merchant_spending_patterns"
+
+
+@pytest.mark.parametrize("cls", [MerchantSunburst, MerchantTreemap])
+@pytest.mark.parametrize("selection, filters", [
+    ({}, Filters()),
+    ({"credit_score_band": ["Poor", "Fair"]}, Filters(credit_score_band=("Poor", "Fair"))),
+    ({"channel": ["POS"], "month": [11, 12]}, Filters(channel=("POS",), month=(11, 12))),
+])
+def test_spend_per_leaf_equals_the_reference(warehouse_url, silver, cls, selection, filters):
+    store = DataStore(warehouse_url)
+    view = cls(store)
+    store.select(**selection)
+    cols = [c for c, _ in cls.levels]
+    want = reference_gold(silver, TABLE, filters).groupby(cols)["total_spend"].sum()
+    got = view.frame.set_index(cols)["total_spend"].sort_index()
+    want = want[want > 0].sort_index()
+    assert list(got.index) == list(want.index)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
+
+
+def test_sunburst_is_not_filtered_by_its_own_rings_but_highlights_them(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = MerchantSunburst(store)
+    before = view.frame.copy()
+    fig_before = view.render(view.frame)
+    view._plot.click_data = {"points": [{"id": "Retail/Online Shopping/Premium", "label": "Premium"}]}
+    assert (store.category_group, store.merchant_category, store.customer_segment) == \
+        (["Retail"], ["Online Shopping"], ["Premium"])
+    assert view.frame.equals(before)
+    colors = view.render(view.frame).data[0].marker.colors
+    ids = list(view.render(view.frame).data[0].ids)
+    assert colors[ids.index("Retail/Online Shopping/Premium")].endswith(",1.0)")
+    assert colors[ids.index("Lifestyle")].endswith(",0.25)")
+    assert list(fig_before.data[0].marker.colors) != list(colors)
+
+
+def test_sunburst_inner_ring_click_clears_the_deeper_rings_it_set(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = MerchantSunburst(store)
+    view._plot.click_data = {"points": [{"id": "Retail/Online Shopping/Premium"}]}
+    view._plot.click_data = {"points": [{"id": "Lifestyle"}]}
+    assert store.category_group == ["Lifestyle"] and store.merchant_category == [] and store.customer_segment == []
+    view._plot.click_data = {"points": [{"id": "Lifestyle"}]}  # again: deselect
+    assert store.active() == []
+
+
+def test_a_segment_set_elsewhere_survives_an_inner_ring_click(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = MerchantSunburst(store)
+    store.select(origin="Customer engagement radar", customer_segment=["Business"])
+    view._plot.click_data = {"points": [{"id": "Retail"}]}
+    assert store.customer_segment == ["Business"] and store.category_group == ["Retail"]
+
+
+def test_treemap_click_sets_region_group_and_category(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = MerchantTreemap(store)
+    view._plot.click_data = {"points": [{"id": "West/Lifestyle/Travel"}]}
+    assert (store.region, store.category_group, store.merchant_category) == (["West"], ["Lifestyle"], ["Travel"])
+    other = MerchantSunburst(store)  # a sibling is filtered by the treemap's region
+    assert other.frame["total_spend"].sum() < MerchantSunburst(DataStore(warehouse_url)).frame["total_spend"].sum()
+
+
+def test_no_data_state(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = MerchantTreemap(store)
+    store.select(city=["NOWHERE"])
+    assert view.frame.empty and view._message.visible

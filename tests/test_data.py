@@ -1,0 +1,105 @@
+"""The store: filter state as data, click batching and toggling, chips, and the shared cache."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from dashboard import data
+from dashboard.config import WarehouseError
+from dashboard.data import DataStore
+from dashboard.warehouse.filters import Filters
+from gold_reference import reference_gold
+
+TIME = "analytics_transaction_time_patterns"
+
+
+def test_filters_mirror_the_parameters_and_ignore_a_views_own_dimensions(warehouse_url):
+    store = DataStore(warehouse_url)
+    store.select(customer_segment=["Premium", "Business"], day_of_week=[0], date_from=dt.date(2025, 10, 1))
+    f = store.filters()
+    assert f == Filters(customer_segment=("Premium", "Business"), day_of_week=(0,), date_from=dt.date(2025, 10, 1))
+    assert store.filters(ignore=("day_of_week", "date_from")) == Filters(customer_segment=("Premium", "Business"))
+
+
+def test_fetch_equals_the_independent_reference_under_filters(warehouse_url, silver):
+    store = DataStore(warehouse_url)
+    store.select(state=["NY", "CA"], channel=["Mobile"])
+    got = store.fetch(TIME).sort_values(["day_of_week", "transaction_hour", "channel", "merchant_category"])
+    want = reference_gold(silver, TIME, Filters(state=("NY", "CA"), channel=("Mobile",))).sort_values(
+        ["day_of_week", "transaction_hour", "channel", "merchant_category"])
+    assert got["transaction_count"].tolist() == want["transaction_count"].tolist()
+    assert set(got["channel"]) == {"Mobile"}
+
+
+def test_fetch_returns_a_private_copy_of_the_shared_cached_frame(warehouse_url):
+    a, b = DataStore(warehouse_url), DataStore(warehouse_url)
+    first = a.fetch(TIME)
+    first["transaction_count"] = -1
+    assert (b.fetch(TIME)["transaction_count"] > 0).all()
+
+
+def test_the_same_filters_in_two_sessions_run_one_query(warehouse_url, monkeypatch):
+    calls = []
+    real = data.gold_query
+    monkeypatch.setattr(data, "gold_query", lambda *a, **k: calls.append(a) or real(*a, **k))
+    s1, s2 = DataStore(warehouse_url), DataStore(warehouse_url)
+    s1.select(region=["West"], transaction_hour=[23])
+    s2.select(transaction_hour=[23], region=["West"])
+    s1.fetch(TIME)
+    s2.fetch(TIME)
+    assert len(calls) == 1
+
+
+def test_select_batches_toggles_and_remembers_the_origin(warehouse_url):
+    store = DataStore(warehouse_url)
+    events = []
+    store.param.watch(lambda *e: events.append(e), ["day_of_week", "transaction_hour"])
+    store.select(origin="heatmap", toggle=True, day_of_week=[6], transaction_hour=[12])
+    assert len(events) == 1  # one batch, so every view re-queries once
+    assert store.day_of_week == [6] and store.origin == {"day_of_week": "heatmap", "transaction_hour": "heatmap"}
+    store.select(origin="heatmap", toggle=True, day_of_week=[6], transaction_hour=[13])  # another cell: switch
+    assert store.transaction_hour == [13]
+    store.select(origin="heatmap", toggle=True, day_of_week=[6], transaction_hour=[13])  # same cell: clear
+    assert store.day_of_week == [] and store.transaction_hour == [] and store.origin == {}
+
+
+def test_active_remove_clear_and_describe(warehouse_url):
+    store = DataStore(warehouse_url)
+    store.select(customer_segment=["Premium", "Affluent"], month=[12], date_to=dt.date(2025, 12, 24))
+    assert store.active() == [("customer_segment", "Premium"), ("customer_segment", "Affluent"),
+                              ("month", 12), ("date_to", dt.date(2025, 12, 24))]
+    assert store.describe() == "Segment: Premium, Affluent · Month: December · To: 2025-12-24"
+    store.remove("customer_segment", "Premium")
+    store.remove("date_to")
+    assert store.active() == [("customer_segment", "Affluent"), ("month", 12)]
+    store.clear()
+    assert store.active() == [] and store.describe() == "no filters"
+
+
+def test_options_come_from_the_data_in_a_meaningful_order(warehouse_url, silver):
+    store = DataStore(warehouse_url)
+    assert store.options("customer_segment") == ["Premium", "Affluent", "Mass Market", "Business"]
+    assert store.options("credit_score_band") == ["Poor", "Fair", "Good", "Very Good", "Excellent"]
+    assert store.options("state") == sorted(silver["customers"]["state"].unique())
+    assert store.options("day_of_week") == list(range(7))
+
+
+def test_a_missing_warehouse_is_a_clear_error(tmp_path):
+    store = DataStore(f"duckdb:///{tmp_path}/nothing-here.duckdb")
+    assert store.check() == [f"there is no warehouse file at {tmp_path}/nothing-here.duckdb; "
+                             "build it with: python -m dashboard.warehouse build"]
+    empty = tmp_path / "empty.duckdb"
+    import duckdb
+    duckdb.connect(str(empty)).close()
+    store = DataStore(f"duckdb:///{empty}")
+    assert store.check()[0] == "missing table silver.customers"
+    with pytest.raises(WarehouseError, match="lacks a table the dashboard needs; build it with"):
+        store.fetch(TIME)
+
+
+def test_build_info_reports_freshness(warehouse_url):
+    info = DataStore(warehouse_url).build_info()
+    assert info["as_of_date"] == dt.date(2025, 12, 31) and info["customers"] == 1500
+    assert isinstance(info["built_at"], (dt.datetime, pd.Timestamp))
