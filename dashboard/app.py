@@ -7,14 +7,16 @@ session then fills in the dashboard when the build is done.
 """
 from __future__ import annotations
 
+import os
 import threading
 
 import panel as pn
 
 from . import components as views
-from .config import DEFAULT_DUCKDB_PATH, WarehouseError, database_url, duckdb_path, mask_url
+from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url
 from .data import DataStore
 from .warehouse.build import build_warehouse
+from .warehouse.generate import BankSpec
 
 TITLE = "Banking analytics"
 SECTIONS = (
@@ -58,7 +60,7 @@ class _FirstBuild:
 
     def _run(self, url: str) -> None:
         try:
-            build_warehouse(url, progress=self._progress)
+            build_warehouse(url, first_start_spec(), progress=self._progress)
             self.fraction, self.status = 1.0, "done"
         except Exception as exc:  # shown on the page
             self.error = str(exc)
@@ -71,9 +73,16 @@ class _FirstBuild:
 FIRST_BUILD = _FirstBuild()
 
 
+def first_start_spec() -> BankSpec:
+    """The default bank, resizable for demos and tests with DASHBOARD_BUILD_CUSTOMERS / _MONTHS."""
+    default = BankSpec()
+    return BankSpec(customers=int(os.environ.get("DASHBOARD_BUILD_CUSTOMERS", default.customers)),
+                    months=int(os.environ.get("DASHBOARD_BUILD_MONTHS", default.months)))
+
+
 def needs_first_build(url: str) -> bool:
     path = duckdb_path(url)
-    missing_default = path is not None and path == DEFAULT_DUCKDB_PATH and not path.exists()
+    missing_default = path is not None and path == default_duckdb_path() and not path.exists()
     return missing_default or (FIRST_BUILD.thread is not None and not FIRST_BUILD.done)
 
 

@@ -9,7 +9,12 @@ from sqlalchemy.engine import make_url
 
 ENV_URL = "DASHBOARD_DATABASE_URL"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "data" / "warehouse.duckdb"
+ENV_DATA_DIR = "DASHBOARD_DATA_DIR"
+
+
+def default_duckdb_path() -> Path:
+    """The embedded warehouse file: $DASHBOARD_DATA_DIR/warehouse.duckdb, else <repo>/data/."""
+    return Path(os.environ.get(ENV_DATA_DIR) or PROJECT_ROOT / "data") / "warehouse.duckdb"
 
 
 class WarehouseError(RuntimeError):
@@ -18,7 +23,7 @@ class WarehouseError(RuntimeError):
 
 def database_url(url: str | None = None) -> str:
     """The explicit URL, else $DASHBOARD_DATABASE_URL, else the embedded DuckDB file."""
-    return url or os.environ.get(ENV_URL) or f"duckdb:///{DEFAULT_DUCKDB_PATH}"
+    return url or os.environ.get(ENV_URL) or f"duckdb:///{default_duckdb_path()}"
 
 
 def mask_url(url: str) -> str:

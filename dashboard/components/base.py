@@ -55,6 +55,9 @@ class View(pn.viewable.Viewer):
         self._summary = pn.pane.HTML("", css_classes=["view-summary"], margin=(14, 4, 0, 4),
                                      styles={"color": "#666", "font-size": "0.85em"})
         self.store.param.watch(self._on_store, list(FILTER_PARAMETERS))
+        knobs = [p for p in self.param if p not in View.param]  # a subclass's thresholds, top-N …
+        if knobs:
+            self.param.watch(self._on_knob, knobs)
         self.refresh()
 
     @property
@@ -131,6 +134,10 @@ class View(pn.viewable.Viewer):
             self.refresh()
             return
         pn.state.execute(self._refresh_async)
+
+    def _on_knob(self, *events) -> None:
+        self._key = None  # re-transform (the query itself is a cache hit)
+        self._on_store()
 
     def _set_frame(self, raw: pd.DataFrame, key) -> None:
         self.error = ""
@@ -211,18 +218,39 @@ class PlotlyView(View):
 
 
 class HoloViewsView(View):
-    """A view drawn with HoloViews/Bokeh; a Tap on the plot arrives as data coordinates."""
+    """A view drawn with HoloViews/Bokeh; a Tap on the plot arrives as data coordinates.
+
+    `render` returns one element, or an Overlay when `layered` is set. HoloViews links a Tap
+    only to a DynamicMap of a single element, so a layered view is drawn as two DynamicMaps
+    fed by one pipe: its first layer (which the Tap listens to) and the other layers.
+    `overlay_opts` are the plot options of the composed overlay (legend, labels, size).
+    """
+
+    layered: ClassVar[bool] = False
+    overlay_opts: ClassVar[dict] = {}
 
     def _make_pane(self):
-        self._version = 0
         self._element_stream = hv.streams.Pipe(data=None)
-        dmap = hv.DynamicMap(self._element_of, streams=[self._element_stream])
-        self._tap = hv.streams.Tap(source=dmap, x=None, y=None)
+        first = hv.DynamicMap(lambda data: self._layers(data)[0], streams=[self._element_stream])
+        self._tap = hv.streams.Tap(source=first, x=None, y=None)
         self._tap.add_subscriber(self._on_tap)
-        return pn.pane.HoloViews(dmap, sizing_mode="stretch_width", height=self.height, linked_axes=False)
+        shown = first
+        if self.layered:
+            rest = hv.DynamicMap(lambda data: self._layers(data)[1], streams=[self._element_stream])
+            shown = (first * rest).opts(hv.opts.Overlay(**self.overlay_opts))
+        return pn.pane.HoloViews(shown, sizing_mode="stretch_width", height=self.height, linked_axes=False)
 
-    def _element_of(self, data):
-        return data if data is not None else hv.Curve([])
+    def _layers(self, figure) -> tuple:
+        if figure is None:
+            return self.placeholder(), hv.Overlay([self.placeholder()])
+        if not self.layered:
+            return figure, None
+        layers = list(figure)
+        return layers[0], hv.Overlay(layers[1:])
+
+    def placeholder(self):
+        """What the first layer is before any data (an element of the same type keeps Bokeh happy)."""
+        return hv.Curve([])
 
     def _show(self, figure) -> None:
         self._element_stream.send(figure)

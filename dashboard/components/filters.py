@@ -53,7 +53,7 @@ class FilterChips(pn.viewable.Viewer):
     def __init__(self, store: DataStore, **params):
         super().__init__(store=store, **params)
         self._row = pn.FlexBox(sizing_mode="stretch_width", align_items="center")
-        self._clear = pn.widgets.Button(label="Clear all", color="danger", button_style="outline",
+        self._clear = pn.widgets.Button(label="Clear all", color="danger", variant="outline",
                                         height=32, margin=(4, 4))
         self._clear.on_click(lambda _: self.store.clear())
         store.param.watch(self._update, list(FILTER_PARAMETERS))
@@ -67,7 +67,7 @@ class FilterChips(pn.viewable.Viewer):
         text = value.isoformat() if isinstance(value, dt.date) else value_label(dimension, value)
         origin = self.store.origin.get(dimension)
         chip = pn.widgets.Button(label=f"{LABELS[dimension]}: {text}  ✕", color="primary",
-                                 button_style="outline", height=32, margin=(4, 4), css_classes=["filter-chip"],
+                                 variant="outline", height=32, margin=(4, 4), css_classes=["filter-chip"],
                                  description=f"Set by {origin}. Click to remove." if origin else "Click to remove.")
         chip.on_click(lambda _, d=dimension, v=value: self.store.remove(d, v))
         return chip

@@ -62,6 +62,8 @@ class HourlyChannelArea(HoloViewsView):
     title = "Channel usage by hour"
     table = "analytics_transaction_time_patterns"
     own = ("transaction_hour", "channel")
+    layered = True
+    overlay_opts = dict(responsive=True, min_height=360, legend_position="top_left", toolbar="above")
     help = "Stacked transactions per hour and channel. Click inside a channel's band to filter to that channel."
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -86,10 +88,11 @@ class HourlyChannelArea(HoloViewsView):
             areas.append(hv.Area((wide.index, wide[channel]), "transaction_hour", ("total", "Transactions"),
                                  label=channel).opts(color=CHANNEL_COLORS[channel], alpha=alpha))
         return hv.Area.stack(hv.Overlay(areas)).opts(
-            hv.opts.Area(tools=["hover", "tap"], line_width=0.5, default_tools=[], framewise=True),
-            hv.opts.Overlay(responsive=True, min_height=360, xlabel="Hour of day", ylabel="Transactions",
-                            legend_position="top_left", framewise=True, toolbar="above",
-                            yformatter="%.0f"))
+            hv.opts.Area(tools=["hover", "tap"], line_width=0.5, default_tools=[], framewise=True,
+                         xlabel="Hour of day", ylabel="Transactions", yformatter="%.0f"))
+
+    def placeholder(self):
+        return hv.Area([], "transaction_hour", "total")
 
     def selection_from_tap(self, x, y):
         wide = self._wide(self.frame)

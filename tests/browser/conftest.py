@@ -25,29 +25,45 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(warehouse_url):
-    """`panel serve serve.py` against the small test warehouse; yields the app URL."""
+def start_server(env_overrides: dict[str, str], command: list[str] | None = None, path: str = "/serve"):
+    """Start `panel serve serve.py` (or `command`) on a free port; returns (process, url, log path)."""
     port = free_port()
-    env = dict(os.environ, DASHBOARD_DATABASE_URL=warehouse_url)
-    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / f"panel-serve-{port}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "serve.py", "--port", str(port), "--address", "127.0.0.1",
-         "--allow-websocket-origin", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/serve"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
+    env.update(env_overrides)
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"server-{port}.log"
+    command = command or [sys.executable, "-m", "panel", "serve", "serve.py", "--address", "127.0.0.1",
+                          "--allow-websocket-origin", f"127.0.0.1:{port}"]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(command + ["--port", str(port)], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=2)
-            break
+            return proc, f"http://127.0.0.1:{port}{path}", log_path
         except Exception:
             if proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited: {(ARTIFACTS / f'panel-serve-{port}.log').read_text()[-2000:]}")
+                break
             time.sleep(0.3)
-    yield url
+    proc.kill()
+    raise RuntimeError(f"server did not start: {log_path.read_text()[-3000:]}")
+
+
+def stop_server(proc) -> None:
     proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(warehouse_url):
+    """`panel serve serve.py` against the small test warehouse; yields the app URL."""
+    proc, url, _ = start_server({"DASHBOARD_DATABASE_URL": warehouse_url})
+    yield url
+    stop_server(proc)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,55 @@
+"""Serving: `python serve.py`, the first start that builds the warehouse, and a warehouse that is not there."""
+from __future__ import annotations
+
+import sys
+import urllib.request
+
+import pytest
+
+from .conftest import start_server, stop_server
+from .test_dashboard import loaded, wait_until
+
+pytestmark = pytest.mark.browser
+
+
+def test_python_serve_py_serves_the_dashboard_at_the_root(warehouse_url, browser):
+    proc, url, _ = start_server({"DASHBOARD_DATABASE_URL": warehouse_url},
+                                command=[sys.executable, "serve.py"], path="/")
+    try:
+        html = urllib.request.urlopen(url, timeout=30).read().decode()
+        assert "Banking analytics" in html
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(url)
+        assert len(wait_until(lambda: loaded(page), timeout=60, message="views")) == 13
+        page.close()
+    finally:
+        stop_server(proc)
+
+
+def test_first_start_builds_the_embedded_warehouse_and_shows_progress(tmp_path, browser):
+    proc, url, log = start_server({"DASHBOARD_DATA_DIR": str(tmp_path), "DASHBOARD_BUILD_CUSTOMERS": "600",
+                                   "DASHBOARD_BUILD_MONTHS": "3"})
+    try:
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(url)
+        wait_until(lambda: "Preparing the warehouse" in page.locator("body").inner_text(), message="progress page")
+        shown = wait_until(lambda: loaded(page), timeout=120, message="the dashboard after the build")
+        assert len(shown) == 13
+        assert (tmp_path / "warehouse.duckdb").exists()
+        assert "[warehouse] done" in log.read_text()
+        page.close()
+    finally:
+        stop_server(proc)
+
+
+def test_a_missing_warehouse_is_said_on_the_page(tmp_path, browser):
+    proc, url, _ = start_server({"DASHBOARD_DATABASE_URL": f"duckdb:///{tmp_path}/absent.duckdb"})
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        text = wait_until(lambda: "cannot read its warehouse" in page.locator("body").inner_text()
+                          and page.locator("body").inner_text(), message="the error message")
+        assert "no warehouse file" in text and "python -m dashboard.warehouse build" in text
+        page.close()
+    finally:
+        stop_server(proc)
