@@ -1,7 +1,18 @@
-"""The dashboard's views, each a `pn.viewable.Viewer` that also renders alone in a notebook cell."""
+"""The dashboard's views, each a `pn.viewable.Viewer` that also renders alone in a notebook cell.
+
+    from dashboard.components import TimeHeatmap
+    TimeHeatmap()                      # its own store on the default warehouse
+    store = DataStore(url); TimeHeatmap(store) + GeoBubbleMap(store)   # two views cross-filtering
+"""
+from .behavior import BehaviorScatter3D, EngagementRadar
+from .credit import CreditRiskBubble, CreditScatterMatrix
 from .filters import FilterChips, FilterSidebar
+from .geo import GeoBubbleMap, GeoMetricsHeatmap
 from .merchants import MerchantSunburst, MerchantTreemap
+from .products import AffinityMatrix, CrossSellNetwork
+from .seasonal import SeasonalLines
 from .time import HourlyChannelArea, TimeHeatmap
 
-__all__ = ["FilterChips", "FilterSidebar", "TimeHeatmap", "HourlyChannelArea", "MerchantSunburst",
-           "MerchantTreemap"]
+__all__ = ["BehaviorScatter3D", "EngagementRadar", "TimeHeatmap", "HourlyChannelArea", "CrossSellNetwork",
+           "AffinityMatrix", "MerchantSunburst", "MerchantTreemap", "CreditScatterMatrix", "CreditRiskBubble",
+           "GeoBubbleMap", "GeoMetricsHeatmap", "SeasonalLines", "FilterChips", "FilterSidebar"]

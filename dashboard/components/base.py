@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import time
 from typing import ClassVar
 
 import holoviews as hv
@@ -184,8 +185,13 @@ class PlotlyView(View):
     """A view drawn with Plotly; clicks arrive as `click_data` (and box/lasso as `selected_data`)."""
 
     config: ClassVar[dict] = {"displaylogo": False, "responsive": True}
+    # Plotly can report one click several times (a 3D scene emits plotly_click on every frame
+    # while the button is down): a repeat of the same selection this soon is ignored, or it
+    # would toggle the selection off and on again.
+    click_debounce: ClassVar[float] = 0.8
 
     def _make_pane(self):
+        self._last_click: tuple[dict | None, float] = (None, 0.0)
         pane = pn.pane.Plotly(None, config=self.plotly_config(), sizing_mode="stretch_width",
                               height=self.height)
         pane.param.watch(self._on_click, ["click_data"])
@@ -200,9 +206,14 @@ class PlotlyView(View):
 
     def _on_click(self, event) -> None:
         points = (event.new or {}).get("points") or []
-        if points:
-            self.apply_selection(self.selection_from_click(points[0]))
-            self._plot.click_data = None  # so a second click on the same mark is an event too
+        if not points:
+            return
+        self._plot.click_data = None  # so a second click on the same mark is an event too
+        selection, now = self.selection_from_click(points[0]), time.monotonic()
+        if selection is None or (selection == self._last_click[0] and now - self._last_click[1] < self.click_debounce):
+            return
+        self._last_click = (selection, now)
+        self.apply_selection(selection)
 
     def _on_select(self, event) -> None:
         if event.new is not None:  # a box/lasso selection (None when Plotly clears it)
@@ -223,14 +234,23 @@ class HoloViewsView(View):
     `render` returns one element, or an Overlay when `layered` is set. HoloViews links a Tap
     only to a DynamicMap of a single element, so a layered view is drawn as two DynamicMaps
     fed by one pipe: its first layer (which the Tap listens to) and the other layers.
-    `overlay_opts` are the plot options of the composed overlay (legend, labels, size).
+    `overlay_opts` are the plot options of the composed overlay (legend, size); give each element
+    `framewise=True` so its axes follow the data when filters change.
     """
 
     layered: ClassVar[bool] = False
     overlay_opts: ClassVar[dict] = {}
 
     def _make_pane(self):
-        self._element_stream = hv.streams.Pipe(data=None)
+        self._element_stream = None  # the DynamicMaps are made from the first real figure
+        return pn.pane.HoloViews(None, sizing_mode="stretch_width", height=self.height, linked_axes=False)
+
+    def _show(self, figure) -> None:
+        if self._element_stream is not None:
+            self._element_stream.send(figure)
+            return
+        # Made lazily so the first frame fixes the element types (a DynamicMap cannot switch them).
+        self._element_stream = hv.streams.Pipe(data=figure)
         first = hv.DynamicMap(lambda data: self._layers(data)[0], streams=[self._element_stream])
         self._tap = hv.streams.Tap(source=first, x=None, y=None)
         self._tap.add_subscriber(self._on_tap)
@@ -238,22 +258,13 @@ class HoloViewsView(View):
         if self.layered:
             rest = hv.DynamicMap(lambda data: self._layers(data)[1], streams=[self._element_stream])
             shown = (first * rest).opts(hv.opts.Overlay(**self.overlay_opts))
-        return pn.pane.HoloViews(shown, sizing_mode="stretch_width", height=self.height, linked_axes=False)
+        self._plot.object = shown
 
     def _layers(self, figure) -> tuple:
-        if figure is None:
-            return self.placeholder(), hv.Overlay([self.placeholder()])
         if not self.layered:
             return figure, None
         layers = list(figure)
         return layers[0], hv.Overlay(layers[1:])
-
-    def placeholder(self):
-        """What the first layer is before any data (an element of the same type keeps Bokeh happy)."""
-        return hv.Curve([])
-
-    def _show(self, figure) -> None:
-        self._element_stream.send(figure)
 
     def _on_tap(self, x=None, y=None, **_) -> None:
         if x is not None and y is not None and self.frame is not None and not self.frame.empty:

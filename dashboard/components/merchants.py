@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .base import PlotlyView
-from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS, money
+from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS, short_money
 
 GROUP_COLORS = {"Essential Services": "#4e79a7", "Retail": "#59a14f", "Lifestyle": "#b07aa1",
                 "Professional Services": "#9c755f"}
@@ -26,7 +26,7 @@ class _Hierarchy(PlotlyView):
         return out[out["total_spend"] > 0]
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{money(df['total_spend'].sum())} spend in {int(df['transaction_count'].sum()):,} transactions"
+        return f"{short_money(df['total_spend'].sum())} spend in {int(df['transaction_count'].sum()):,} transactions"
 
     def _nodes(self, df: pd.DataFrame) -> pd.DataFrame:
         rows = []

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from ..warehouse import reference as ref
 
 SEGMENT_COLORS = dict(zip(ref.SEGMENTS, ("#6a3d9a", "#1f78b4", "#33a02c", "#ff7f00")))
@@ -11,16 +13,58 @@ BAND_COLORS = dict(zip(ref.CREDIT_BAND_LABELS, ("#d7191c", "#fdae61", "#e6d96a",
 INCOME_COLORS = dict(zip(ref.INCOME_BRACKET_LABELS, ("#c6dbef", "#6baed6", "#2171b5", "#08306b")))
 CATEGORY_COLORS = dict(zip(ref.CATEGORIES, ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                             "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")))
+PRODUCT_CATEGORY_COLORS = {"DEPOSIT": "#1f78b4", "CREDIT": "#e31a1c", "LOAN": "#ff7f00", "INVESTMENT": "#33a02c"}
+OTHER_COLOR = "#999999"
 SELECTED_LINE = "#111111"
+ORDERS = {"customer_segment": ref.SEGMENTS, "age_group": ref.AGE_GROUP_LABELS,
+          "income_bracket": ref.INCOME_BRACKET_LABELS, "credit_score_band": ref.CREDIT_BAND_LABELS,
+          "channel": ref.CHANNELS}
 FADED_OPACITY = 0.25
 
 CARD_STYLES = {"background": "var(--panel-surface-color, #fff)", "border": "1px solid rgba(0,0,0,.10)",
                "border-radius": "8px", "padding": "4px 8px 8px 8px", "box-shadow": "0 1px 3px rgba(0,0,0,.06)"}
 
 
-def money(value: float) -> str:
-    """$1.2M, $35.4K, $980 — for labels; hovers use full figures."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def is_missing(value) -> bool:
+    """None, NaN or pandas NA: shown as 'n/a', never as 0."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or bool(pd.isna(value))
+
+
+def money(value, decimals: int = 0) -> str:
+    """-$1,234.50: the full figure, for hovers and cells."""
+    if is_missing(value):
+        return "n/a"
+    return f"{'-' if value < 0 else ''}${abs(value):,.{decimals}f}"
+
+
+def number(value, decimals: int = 1, suffix: str = "") -> str:
+    """1,234.5 (with an optional unit such as '%')."""
+    return "n/a" if is_missing(value) else f"{value:,.{decimals}f}{suffix}"
+
+
+def plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as Python objects: HoloViews' gridding cannot reshape pandas 3 Arrow strings."""
+    return df.astype({c: object for c in df.columns if pd.api.types.is_string_dtype(df[c])})
+
+
+def in_order(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows sorted by the vocabularies' order (Premium before Affluent, Poor before Fair …), unknown last."""
+    def rank(s: pd.Series) -> pd.Series:
+        order = ORDERS.get(s.name)
+        return s.map(lambda v: order.index(v) if v in order else len(order)) if order else s
+    columns = [c for c in columns if c in df.columns]
+    return df.sort_values(columns, kind="stable", key=rank).reset_index(drop=True)
+
+
+def ordered(values, order) -> list:
+    """The distinct values in the vocabulary's order, unknown ones after, sorted."""
+    values = set(values)
+    return [v for v in order if v in values] + sorted(values - set(order))
+
+
+def short_money(value) -> str:
+    """$1.2M, $35.4K, $980 — for summaries; hovers use full figures."""
+    if is_missing(value):
         return "n/a"
     sign = "-" if value < 0 else ""
     v = abs(value)

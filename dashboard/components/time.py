@@ -91,9 +91,6 @@ class HourlyChannelArea(HoloViewsView):
             hv.opts.Area(tools=["hover", "tap"], line_width=0.5, default_tools=[], framewise=True,
                          xlabel="Hour of day", ylabel="Transactions", yformatter="%.0f"))
 
-    def placeholder(self):
-        return hv.Area([], "transaction_hour", "total")
-
     def selection_from_tap(self, x, y):
         wide = self._wide(self.frame)
         hour = int(np.clip(round(float(x)), 0, 23))

@@ -1,0 +1,300 @@
+"""Geo views against an independent pandas computation (tests/gold_reference.py + top-N/pivot here),
+their highlight, clicks, empty state, NaN safety and the offline topojson route."""
+from __future__ import annotations
+
+import math
+import pathlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from panel.io.server import ComponentResourceHandler
+
+from dashboard.components.geo import GeoBubbleMap, GeoMetricsHeatmap, locate
+from dashboard.components.style import FADED_OPACITY
+from dashboard.data import DataStore
+from dashboard.static import GeoAssets, topojson_url
+from dashboard.warehouse import reference as ref
+from dashboard.warehouse.filters import Filters
+from gold_reference import reference_gold
+
+TABLE = "analytics_geographic_clustering"
+COUNTS = ["customer_count", "total_transactions_90d", "total_accounts"]
+FLOATS = ["avg_credit_score", "avg_annual_income", "avg_clv", "premium_pct", "affluent_pct", "total_volume_90d",
+          "avg_transaction_amount", "total_balance", "avg_balance_per_account", "avg_churn_risk_pct"]
+METRICS = [("avg_credit_score", 1), ("avg_annual_income", 1), ("avg_clv", 1), ("premium_pct", 1),
+           ("avg_churn_risk_pct", -1)]
+
+
+@pytest.fixture(scope="module")
+def selections(silver) -> dict[str, dict]:
+    c = silver["customers"]
+    return {
+        "none": {},
+        "customer_segment": {"customer_segment": ["Affluent"]},
+        "state": {"state": [c["state"].value_counts().index[0]]},
+        "product": {"product": ["Credit Card"]},
+        "channel": {"channel": ["Mobile"]},
+        "day_of_week+age": {"day_of_week": [0, 6], "age_group": ["25-34", "35-44"]},
+    }
+
+
+def make_store(url: str, **selection) -> DataStore:
+    store = DataStore(url)
+    store.param.update(**selection)
+    return store
+
+
+_REFERENCE: dict[Filters, pd.DataFrame] = {}
+
+
+def reference(silver, selection: dict, own: tuple[str, ...]) -> pd.DataFrame:
+    """The independent gold table under the selection minus the view's own dimensions (memoised)."""
+    kept = Filters(**{d: tuple(v) for d, v in selection.items() if d not in own})
+    if kept not in _REFERENCE:
+        _REFERENCE[kept] = reference_gold(silver, TABLE, kept)
+    return _REFERENCE[kept].copy()
+
+
+def expected_top(gold: pd.DataFrame, n: int) -> pd.DataFrame:
+    ordered = sorted(gold.to_dict("records"), key=lambda r: (-r["customer_count"], r["state"], r["city"]))
+    return pd.DataFrame(ordered[:n], columns=gold.columns)
+
+
+def assert_same(actual: pd.DataFrame, expected: pd.DataFrame, floats=FLOATS, counts=COUNTS) -> None:
+    assert len(actual) == len(expected)
+    assert list(actual["state"]) == list(expected["state"])
+    assert list(actual["city"]) == list(expected["city"])
+    for col in counts:
+        assert list(actual[col].astype(int)) == list(expected[col].astype(int)), col
+    for col in floats:
+        np.testing.assert_allclose(actual[col].to_numpy(float), expected[col].to_numpy(float),
+                                   rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=col)
+
+
+def click(view: GeoBubbleMap, point: dict) -> None:
+    """As Panel does for a browser click: set click_data, or re-trigger when the payload is unchanged."""
+    payload = {"points": [point]}
+    if view._plot.click_data == payload:
+        view._plot.param.trigger("click_data")
+    else:
+        view._plot.click_data = payload
+
+
+def bubble_point(view: GeoBubbleMap, row: int) -> dict:
+    fig = view._plot.object
+    for curve, trace in enumerate(fig.data):
+        for i, custom in enumerate(trace.customdata):
+            if custom[0] == view.frame["state"][row] and custom[1] == view.frame["city"][row]:
+                return {"curveNumber": curve, "pointNumber": i, "pointIndex": i, "lat": trace.lat[i],
+                        "lon": trace.lon[i], "customdata": list(custom)}
+    raise AssertionError("row not drawn")
+
+
+def marker_opacity(view: GeoBubbleMap) -> dict[tuple[str, str], float]:
+    out = {}
+    for trace in view._plot.object.data:
+        for custom, opacity in zip(trace.customdata, trace.marker.opacity):
+            out[(custom[0], custom[1])] = opacity
+    return out
+
+
+def heat_data(view: GeoMetricsHeatmap) -> pd.DataFrame:
+    return view.render(view.frame).get(0).data
+
+
+# -- bubble map ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["none", "customer_segment", "state", "product", "channel", "day_of_week+age"])
+def test_bubble_frame_matches_reference(warehouse_url, silver, selections, name):
+    view = GeoBubbleMap(make_store(warehouse_url, **selections[name]))
+    expected = expected_top(reference(silver, selections[name], ("state",)), 50)
+    assert_same(view.frame, expected)
+    coords = {(c, s): (lat, lon) for c, s, _p, lat, lon in ref.CITIES}
+    f = view.frame
+    for c, s, lat, lon in zip(f["city"], f["state"], f["latitude"], f["longitude"]):
+        assert (lat, lon) == coords.get((c, s), ref.STATE_CENTROIDS.get(s))
+    assert "last_updated" not in view.frame.columns
+
+
+def test_bubble_top_cities_parameter(warehouse_url, silver):
+    view = GeoBubbleMap(make_store(warehouse_url), top_cities=7)
+    assert_same(view.frame, expected_top(reference(silver, {}, ()), 7))
+    view.top_cities = 12
+    assert_same(view.frame, expected_top(reference(silver, {}, ()), 12))
+    assert sum(len(t.lat) for t in view._plot.object.data) == 12
+
+
+def test_bubble_own_state_highlights_not_filters(warehouse_url):
+    store = make_store(warehouse_url)
+    view = GeoBubbleMap(store)
+    before = view.frame.copy()
+    assert set(marker_opacity(view).values()) == {0.9}
+    state = before["state"][0]
+    store.state = [state]
+    pd.testing.assert_frame_equal(view.frame, before)
+    for (s, _c), opacity in marker_opacity(view).items():
+        assert opacity == (0.9 if s == state else FADED_OPACITY)
+
+
+def test_bubble_click_selects_state_and_toggles(warehouse_url):
+    store = make_store(warehouse_url)
+    view = GeoBubbleMap(store)
+    view.click_debounce = 0  # deliberate second clicks
+    point = bubble_point(view, 2)
+    click(view, point)
+    assert store.state == [view.frame["state"][2]]
+    assert store.origin["state"] == view.title
+    assert store.city == []
+    click(view, bubble_point(view, 2))
+    assert store.state == []
+    view._plot.click_data = {"points": [{"curveNumber": 0, "pointNumber": 0}]}  # no customdata: nothing
+    view._plot.click_data = {"points": []}
+    assert store.state == []
+
+
+def test_bubble_map_draws_offline(warehouse_url):
+    view = GeoBubbleMap(make_store(warehouse_url))
+    assert view._plot.config["topojsonURL"] == topojson_url()
+    fig = view._plot.object
+    assert fig.layout.geo.scope == "usa"
+    assert "customdata[3]" in fig.data[0].hovertemplate
+
+
+def test_topojson_is_served_by_panels_component_route():
+    url = topojson_url()
+    assert url.endswith("/") and "://" not in url and not url.startswith("/")  # page-relative
+    handler = object.__new__(ComponentResourceHandler)  # parse_url_path needs no tornado state
+    served = pathlib.Path(handler.parse_url_path((url + "usa_110m.json").split("components/", 1)[1]))
+    assert served.is_file() and served.name == "usa_110m.json"
+    assert served.parent.parent == pathlib.Path(__import__("dashboard.static").static.__file__).parent
+    assert '"type":"Topology"' in served.read_text()[:200].replace(" ", "")
+    with pytest.raises(Exception):  # anything not listed on GeoAssets is refused
+        handler.parse_url_path(url.split("components/", 1)[1] + "SOURCE.md")
+    assert GeoAssets._resources["topojson"]
+
+
+def test_bubble_empty_selection(warehouse_url):
+    view = GeoBubbleMap(make_store(warehouse_url, city=["NOWHERE"]))
+    assert view.frame.empty and view._message.visible and not view._plot.visible
+
+
+def test_bubble_nan_safe(warehouse_url):
+    view = GeoBubbleMap(make_store(warehouse_url))
+    df = view.frame.copy()
+    df.loc[0, ["avg_clv", "avg_credit_score"]] = np.nan
+    df.loc[1, "avg_annual_income"] = np.nan
+    fig = view.render(df)
+    assert len(fig.data) == 2 and fig.data[1].name == "CLV n/a"
+    grey = fig.data[1].customdata[0]
+    assert grey[4] == "n/a" and grey[5] == "n/a"
+    assert any(row[6] == "n/a" for row in fig.data[0].customdata)
+    assert not any(isinstance(v, float) and math.isnan(v) for v in fig.data[0].marker.color)
+
+
+def test_locate_falls_back_to_state_centroid():
+    assert locate("NEW YORK", "NY")[:2] == (40.71, -74.01)
+    assert locate("GOTHAM", "NY") == (*ref.STATE_CENTROIDS["NY"], "state centroid")
+    lat, lon, how = locate("ATLANTIS", "ZZ")
+    assert math.isnan(lat) and math.isnan(lon) and how == "unknown"
+
+
+# -- metrics heatmap -------------------------------------------------------------------------------
+def expected_heatmap(gold: pd.DataFrame, n: int) -> pd.DataFrame:
+    top = expected_top(gold, n)
+    rows = []
+    for metric, sign in METRICS:
+        values = top[metric].astype(float)
+        sd = values.std(ddof=0)
+        z = (values - values.mean()) / sd * sign if sd > 0 else values * 0.0
+        for (_, r), v, zz in zip(top.iterrows(), values, z):
+            rows.append({"state": r["state"], "city": r["city"],
+                         "location": f"{r['city'].title()}, {r['state']}", "customer_count": r["customer_count"],
+                         "metric": metric, "value": v, "zscore": zz})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("name", ["none", "customer_segment", "state", "product", "channel", "day_of_week+age"])
+def test_heatmap_frame_matches_reference(warehouse_url, silver, selections, name):
+    view = GeoMetricsHeatmap(make_store(warehouse_url, **selections[name]))
+    expected = expected_heatmap(reference(silver, selections[name], ("city",)), 20)
+    assert_same(view.frame, expected, floats=["value", "zscore"], counts=["customer_count"])
+    assert list(view.frame["metric"]) == list(expected["metric"])
+    assert list(view.frame["location"]) == list(expected["location"])
+
+
+def test_heatmap_rows_are_normalised_separately(warehouse_url):
+    view = GeoMetricsHeatmap(make_store(warehouse_url))
+    for metric, group in view.frame.groupby("metric"):
+        assert abs(group["zscore"].mean()) < 1e-9 and abs(group["zscore"].std(ddof=0) - 1) < 1e-9, metric
+    churn = view.frame[view.frame["metric"] == "avg_churn_risk_pct"]
+    worst = churn.loc[churn["value"].idxmax()]
+    assert worst["zscore"] == churn["zscore"].min()  # highest churn risk = most negative (red)
+    data = heat_data(view)
+    assert set(data["alpha"]) == {1.0}
+    income = data[data["metric"] == "avg_annual_income"]
+    assert all(t.startswith("$") and "," in t for t in income["shown"])
+
+
+def test_heatmap_top_cities_parameter(warehouse_url, silver):
+    view = GeoMetricsHeatmap(make_store(warehouse_url))
+    view.top_cities = 4
+    expected = expected_heatmap(reference(silver, {}, ()), 4)
+    assert_same(view.frame, expected, floats=["value", "zscore"], counts=["customer_count"])
+    assert len(view.frame) == 4 * len(METRICS)
+
+
+def test_heatmap_own_city_highlights_not_filters(warehouse_url):
+    store = make_store(warehouse_url)
+    view = GeoMetricsHeatmap(store)
+    before = view.frame.copy()
+    city = before["city"][1]
+    store.city = [city]
+    pd.testing.assert_frame_equal(view.frame, before)
+    data = heat_data(view)
+    assert set(data.loc[data["city"] == city, "alpha"]) == {1.0}
+    assert set(data.loc[data["city"] != city, "alpha"]) == {FADED_OPACITY}
+
+
+def test_heatmap_tap_selects_state_and_city_and_toggles(warehouse_url):
+    store = make_store(warehouse_url)
+    view = GeoMetricsHeatmap(store)
+    row = view.frame.iloc[3]
+    view._on_tap(x=row["location"], y="Avg CLV")
+    assert store.state == [row["state"]] and store.city == [row["city"]]
+    assert row["city"].isupper()
+    assert set(view.frame["state"]) == {row["state"]}  # state is not the heatmap's own: it filters it
+    data = heat_data(view)
+    assert set(data.loc[data["location"] == row["location"], "alpha"]) == {1.0}
+    assert set(data.loc[data["location"] != row["location"], "alpha"]) <= {FADED_OPACITY}
+    view._on_tap(x=row["location"], y="Premium %")
+    assert store.state == [] and store.city == []
+    view._on_tap(x="Atlantis, ZZ", y="Avg CLV")
+    view._on_tap(x=None, y=None)
+    assert store.state == [] and store.city == []
+
+
+def test_heatmap_tap_is_wired_to_the_cells(warehouse_url):
+    """The Tap stream must reach the bokeh plot of the overlay's HeatMap layer."""
+    import holoviews as hv
+    view = GeoMetricsHeatmap(make_store(warehouse_url))
+    plot = hv.renderer("bokeh").get_plot(view._plot.object)
+    callbacks = [cb for sp in plot.subplots.values() for cb in sp.callbacks]
+    assert any(type(cb).__name__ == "TapCallback" for cb in callbacks)
+
+
+def test_heatmap_empty_selection(warehouse_url):
+    view = GeoMetricsHeatmap(make_store(warehouse_url, state=["ZZ"]))
+    assert view.frame.empty and view._message.visible and not view._plot.visible
+
+
+def test_heatmap_nan_safe(warehouse_url):
+    view = GeoMetricsHeatmap(make_store(warehouse_url))
+    raw = view.store.fetch(TABLE, ("city",))
+    raw.loc[raw["customer_count"].idxmax(), ["avg_clv", "avg_credit_score"]] = np.nan
+    frame = view.transform(raw)
+    nan_rows = frame[frame["value"].isna()]
+    assert len(nan_rows) == 2 and nan_rows["zscore"].isna().all()
+    ok = frame[(frame["metric"] == "avg_clv") & frame["value"].notna()]
+    assert abs(ok["zscore"].mean()) < 1e-9  # NaN left out of the row's mean and sd
+    data = view.render(frame).get(0).data
+    assert set(data.loc[data["value"].isna(), "shown"]) == {"n/a"}
