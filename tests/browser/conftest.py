@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -40,7 +41,9 @@ def start_server(env_overrides: dict[str, str], command: list[str] | None = None
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/liveness", timeout=2)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=2)
+            return proc, f"http://127.0.0.1:{port}{path}", log_path
+        except urllib.error.HTTPError:  # any HTTP answer means the server is up
             return proc, f"http://127.0.0.1:{port}{path}", log_path
         except Exception:
             if proc.poll() is not None:
@@ -75,6 +78,17 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+DEEP_TEXT_JS = """() => { const out = [];
+  const walk = (n) => { if (n.shadowRoot) walk(n.shadowRoot);
+    for (const c of n.childNodes) { if (c.nodeType === 3) out.push(c.textContent); else walk(c); } };
+  walk(document.body); return out.join(' ').replace(/\\s+/g, ' '); }"""
+
+
+def page_text(page) -> str:
+    """All text of the page, including what Panel renders inside shadow roots."""
+    return page.evaluate(DEEP_TEXT_JS)
 
 
 class Page:

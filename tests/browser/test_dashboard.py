@@ -15,7 +15,7 @@ from dashboard import components
 from dashboard.app import SECTIONS
 from dashboard.data import LABELS, DataStore, value_label
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, page_text
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +29,7 @@ HEATMAP_BOX_JS = """(column) => {
   for (const root of Object.values(Bokeh.index)) walk(root);
   for (const pv of views.filter(v => v.frame !== undefined && v.canvas_view !== undefined)) {
     if (!pv.model.renderers.some(r => r.data_source && r.data_source.data[column])) continue;
+    pv.canvas_view.el.scrollIntoView({block: "center"});
     const rect = pv.canvas_view.el.getBoundingClientRect(), b = pv.frame.bbox;
     return {x0: rect.left + b.x0, y0: rect.top + b.y0, x1: rect.left + b.x1, y1: rect.top + b.y1};
   }
@@ -73,8 +74,8 @@ def selection_from_chips(store: DataStore, texts: list[str]) -> dict[str, list]:
 def expected_summaries(url: str, selection: dict[str, list]) -> dict[str, str]:
     """What every view should say under this selection, computed in this process."""
     store = DataStore(url)
-    views = [cls(store) for cls in VIEW_CLASSES]
     store.select(**selection)
+    views = [cls(store) for cls in VIEW_CLASSES]  # made after the selection: each computes in __init__
     return {v.title: v.summarize(v.frame) if v.frame is not None and not v.frame.empty else "" for v in views}
 
 
@@ -95,7 +96,7 @@ def test_all_views_render_offline_without_errors(server, tab):
     assert page.locator(".bk-Canvas, canvas").count() >= 8
     assert tab.outside == []
     assert tab.console_errors == []
-    assert "No filters" in page.locator("body").inner_text()
+    assert "No filters" in page_text(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
 
@@ -113,7 +114,7 @@ def test_sunburst_segment_click_filters_heatmap_network_and_map(server, tab, war
     selection = selection_from_chips(DataStore(warehouse_url), chips(page))
     assert selection["customer_segment"] == ["Premium"]
     expected = expected_summaries(warehouse_url, selection)
-    for title in ("Transaction time heatmap", "Product cross-sell network", "Geographic bubble map"):
+    for title in ("Transaction time heatmap", "Product cross-sell network", "Customer geographic distribution"):
         assert after[title] != before[title], title
         assert after[title] == expected[title], title
     assert after["Merchant spending sunburst"] == before["Merchant spending sunburst"]  # its own dimensions
@@ -134,15 +135,18 @@ def test_heatmap_cell_click_filters_the_others_and_chip_removal_restores(server,
     for title in TITLES:
         assert after[title] == expected[title], title
     assert after["Transaction time heatmap"] == before["Transaction time heatmap"]  # highlights, not filtered
-    assert after["Geographic bubble map"] != before["Geographic bubble map"]
+    assert after["Customer geographic distribution"] != before["Customer geographic distribution"]
 
     # the sidebar follows the click
-    assert "Saturday" in page.locator(".choices__item--selectable").all_text_contents()
+    selected = [t.replace("Remove item", "").strip() for t in
+                page.locator(".choices__list--multiple .choices__item").all_text_contents()]
+    assert "Saturday" in selected and "12:00" in selected
 
-    for _ in range(2):  # remove both chips
+    while chips(page):  # remove the chips one by one (each click re-renders the chip bar)
+        count = len(chips(page))
         page.locator(".filter-chip button").first.click()
-        time.sleep(0.5)
-    wait_until(lambda: chips(page) == [], message="chips removed")
+        time.sleep(1.5)  # the chip bar is rebuilt server-side; give the round trip time to land
+        wait_until(lambda: len(chips(page)) < count, message="a chip to go")
     restored = settle(page, after, "Merchant spending sunburst")
     assert restored == before
 

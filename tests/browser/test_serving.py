@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import start_server, stop_server
+from .conftest import page_text, start_server, stop_server
 from .test_dashboard import loaded, wait_until
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ def test_first_start_builds_the_embedded_warehouse_and_shows_progress(tmp_path, 
     try:
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.goto(url)
-        wait_until(lambda: "Preparing the warehouse" in page.locator("body").inner_text(), message="progress page")
+        wait_until(lambda: "Preparing the warehouse" in page_text(page), message="progress page")
         shown = wait_until(lambda: loaded(page), timeout=120, message="the dashboard after the build")
         assert len(shown) == 13
         assert (tmp_path / "warehouse.duckdb").exists()
@@ -47,8 +47,8 @@ def test_a_missing_warehouse_is_said_on_the_page(tmp_path, browser):
     try:
         page = browser.new_page()
         page.goto(url)
-        text = wait_until(lambda: "cannot read its warehouse" in page.locator("body").inner_text()
-                          and page.locator("body").inner_text(), message="the error message")
+        text = wait_until(lambda: "cannot read its warehouse" in page_text(page)
+                          and page_text(page), message="the error message")
         assert "no warehouse file" in text and "python -m dashboard.warehouse build" in text
         page.close()
     finally:
