@@ -42,6 +42,9 @@ class BehaviorScatter3D(PlotlyView):
         out = out[KEYS + ["customer_count", *self.AXES, "engagement_score"]]
         return in_order(out, KEYS)
 
+    def summarize(self, df: pd.DataFrame) -> str:
+        return f"{len(df):,} groups · {int(df['customer_count'].sum()):,} customers"
+
     def render(self, df: pd.DataFrame):
         size_ref = 2.0 * float(df["customer_count"].max()) / 25 ** 2  # px.scatter_3d's size_max=25
         selected = np.array([self.is_selected(customer_segment=s, age_group=a, income_bracket=i)
@@ -136,6 +139,9 @@ class EngagementRadar(PlotlyView):
             out[f"{col}_index"] = (100.0 * out[col] / top if pd.notna(top) and top > 0
                                    else out[col].where(out[col].isna(), 0.0))
         return in_order(out, KEYS)
+
+    def summarize(self, df: pd.DataFrame) -> str:
+        return f"{len(df):,} segments · {int(df['customer_count'].sum()):,} customers"
 
     def render(self, df: pd.DataFrame):
         labels = [label for _, label, *_ in RADAR_AXES]

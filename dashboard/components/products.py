@@ -120,7 +120,7 @@ class CrossSellNetwork(_CrossSell):
         return nodes
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{len(self.nodes)} products · {len(df)} pairs"
+        return f"{len(self.nodes)} products · {len(df)} pairs · {int(df['customer_count'].sum()):,} pair holdings"
 
     def render(self, df: pd.DataFrame):
         chosen = set(self.selected("product"))

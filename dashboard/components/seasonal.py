@@ -10,7 +10,7 @@ from holoviews import dim
 
 from ..warehouse import reference as ref
 from .base import HoloViewsView
-from .style import CATEGORY_COLORS, FADED_OPACITY
+from .style import CATEGORY_COLORS, FADED_OPACITY, short_money
 
 MONTH_SHORT = tuple(m[:3] for m in ref.MONTH_NAMES)
 # Axes of every layer (framewise: ranges follow each new frame when served as layered DynamicMaps)
@@ -56,6 +56,9 @@ class SeasonalLines(HoloViewsView):
         out = out.sort_values(["merchant_category", "month"], key=lambda s: s.map(rank) if s.name ==
                               "merchant_category" else s).reset_index(drop=True)
         return out[columns]
+
+    def summarize(self, df: pd.DataFrame) -> str:
+        return f"top {df['merchant_category'].nunique()} categories · {short_money(df['total_volume'].sum())} spend"
 
     def render(self, df: pd.DataFrame):
         # First layer: every point, invisible and unlabelled: a stable element for the Tap to listen to.

@@ -98,6 +98,8 @@ def test_all_views_render_offline_without_errors(server, tab):
     assert tab.console_errors == []
     assert "No filters" in page_text(page)
     ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1600, "height": 4300})  # the template scrolls inside: grow the window
+    time.sleep(3)
     page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
 
 

@@ -2,17 +2,21 @@
 computation (tests/gold_reference.py + the views' post-processing written again here)."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from dashboard.components.behavior import BehaviorScatter3D, EngagementRadar
 from dashboard.components.style import FADED_OPACITY
-from dashboard.data import DataStore
-from dashboard.warehouse.filters import Filters
 from gold_reference import reference_gold
 
+from .helpers import click, make_store
+from .helpers import reference as shared_reference
+
 TABLE = "analytics_customer_behavior_clusters"
+reference = functools.partial(shared_reference, table=TABLE)
 KEYS = ["customer_segment", "age_group", "income_bracket"]
 XYZ = ["avg_transactions_90d", "avg_transaction_size", "avg_total_balance"]
 RADAR = ["avg_transactions_90d", "avg_unique_categories", "avg_accounts", "mobile_usage_pct",
@@ -33,15 +37,6 @@ def selections(silver) -> dict[str, dict]:
     }
 
 
-def make_store(url: str, **selection) -> DataStore:
-    store = DataStore(url)
-    store.param.update(**selection)
-    return store
-
-
-def reference(silver, selection: dict, own: tuple[str, ...]) -> pd.DataFrame:
-    kept = {d: tuple(v) for d, v in selection.items() if d not in own}
-    return reference_gold(silver, TABLE, Filters(**kept))
 
 
 def assert_frame_matches(actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str]) -> None:
@@ -60,14 +55,6 @@ def assert_frame_matches(actual: pd.DataFrame, expected: pd.DataFrame, keys: lis
             np.testing.assert_allclose(a[col].astype(float), e[col].astype(float), rtol=1e-9, atol=0,
                                        equal_nan=True, err_msg=col)
 
-
-def click(view, point: dict) -> None:
-    """What Panel's Plotly pane does with a browser click (re-triggers when the payload repeats)."""
-    data = {"points": [point], "selector": None}
-    if view._plot.click_data == data:
-        view._plot.param.trigger("click_data")
-    else:
-        view._plot.click_data = data
 
 
 def expected_scatter(gold: pd.DataFrame, min_customers: int = 20) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 computation (tests/gold_reference.py + the views' post-processing written again here)."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import plotly.io as pio
@@ -9,11 +11,11 @@ import pytest
 
 from dashboard.components.credit import CreditRiskBubble, CreditScatterMatrix
 from dashboard.components.style import BAND_COLORS, FADED_OPACITY, INCOME_COLORS
-from dashboard.data import DataStore
-from dashboard.warehouse.filters import Filters
-from gold_reference import reference_gold
+from .helpers import click, make_store
+from .helpers import reference as shared_reference
 
 TABLE = "analytics_credit_score_behavior_correlation"
+reference = functools.partial(shared_reference, table=TABLE)
 KEYS = ["credit_score_band", "income_bracket", "customer_segment"]
 BANDS = ["Poor", "Fair", "Good", "Very Good", "Excellent"]
 SPLOM = ["avg_credit_score", "avg_transactions", "avg_transaction_size", "avg_credit_utilization_pct",
@@ -30,22 +32,6 @@ SELECTIONS = {
 }
 
 
-# -- helpers -------------------------------------------------------------------------------------
-def make_store(url: str, **selection) -> DataStore:
-    store = DataStore(url)
-    store.param.update(**selection)
-    return store
-
-
-_REFERENCE: dict[Filters, pd.DataFrame] = {}
-
-
-def reference(silver, selection: dict, own: tuple[str, ...]) -> pd.DataFrame:
-    """The reference gold table under the selection minus `own` (computed once per filter set)."""
-    filters = Filters(**{d: tuple(v) for d, v in selection.items() if d not in own})
-    if filters not in _REFERENCE:
-        _REFERENCE[filters] = reference_gold(silver, TABLE, filters)
-    return _REFERENCE[filters].copy()
 
 
 def expected(gold: pd.DataFrame, columns: list[str], min_customers: int) -> pd.DataFrame:
@@ -69,14 +55,6 @@ def assert_same(actual: pd.DataFrame, expected_frame: pd.DataFrame) -> None:
             np.testing.assert_allclose(a.astype(float), e.astype(float), rtol=1e-9, atol=0, equal_nan=True,
                                        err_msg=col)
 
-
-def click(view, point: dict) -> None:
-    """What Panel's Plotly pane does with a browser click (re-triggers when the payload repeats)."""
-    data = {"points": [point], "selector": None}
-    if view._plot.click_data == data:
-        view._plot.param.trigger("click_data")
-    else:
-        view._plot.click_data = data
 
 
 def point_of(view, row: int, curve: int = 0) -> dict:

@@ -2,6 +2,8 @@
 their highlight, clicks, empty state, NaN safety and the offline topojson route."""
 from __future__ import annotations
 
+import functools
+
 import math
 import pathlib
 
@@ -12,13 +14,13 @@ from panel.io.server import ComponentResourceHandler
 
 from dashboard.components.geo import GeoBubbleMap, GeoMetricsHeatmap, locate
 from dashboard.components.style import FADED_OPACITY
-from dashboard.data import DataStore
 from dashboard.static import GeoAssets, topojson_url
 from dashboard.warehouse import reference as ref
-from dashboard.warehouse.filters import Filters
-from gold_reference import reference_gold
+from .helpers import click, make_store
+from .helpers import reference as shared_reference
 
 TABLE = "analytics_geographic_clustering"
+reference = functools.partial(shared_reference, table=TABLE)
 COUNTS = ["customer_count", "total_transactions_90d", "total_accounts"]
 FLOATS = ["avg_credit_score", "avg_annual_income", "avg_clv", "premium_pct", "affluent_pct", "total_volume_90d",
           "avg_transaction_amount", "total_balance", "avg_balance_per_account", "avg_churn_risk_pct"]
@@ -39,21 +41,6 @@ def selections(silver) -> dict[str, dict]:
     }
 
 
-def make_store(url: str, **selection) -> DataStore:
-    store = DataStore(url)
-    store.param.update(**selection)
-    return store
-
-
-_REFERENCE: dict[Filters, pd.DataFrame] = {}
-
-
-def reference(silver, selection: dict, own: tuple[str, ...]) -> pd.DataFrame:
-    """The independent gold table under the selection minus the view's own dimensions (memoised)."""
-    kept = Filters(**{d: tuple(v) for d, v in selection.items() if d not in own})
-    if kept not in _REFERENCE:
-        _REFERENCE[kept] = reference_gold(silver, TABLE, kept)
-    return _REFERENCE[kept].copy()
 
 
 def expected_top(gold: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -71,14 +58,6 @@ def assert_same(actual: pd.DataFrame, expected: pd.DataFrame, floats=FLOATS, cou
         np.testing.assert_allclose(actual[col].to_numpy(float), expected[col].to_numpy(float),
                                    rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=col)
 
-
-def click(view: GeoBubbleMap, point: dict) -> None:
-    """As Panel does for a browser click: set click_data, or re-trigger when the payload is unchanged."""
-    payload = {"points": [point]}
-    if view._plot.click_data == payload:
-        view._plot.param.trigger("click_data")
-    else:
-        view._plot.click_data = payload
 
 
 def bubble_point(view: GeoBubbleMap, row: int) -> dict:

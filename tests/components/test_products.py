@@ -2,6 +2,8 @@
 computation (tests/gold_reference.py + the views' post-processing written again here)."""
 from __future__ import annotations
 
+import functools
+
 import holoviews as hv
 import numpy as np
 import pandas as pd
@@ -9,11 +11,14 @@ import pytest
 
 from dashboard.components.products import AffinityMatrix, CrossSellNetwork, relative_holders
 from dashboard.components.style import FADED_OPACITY
-from dashboard.data import DataStore
 from dashboard.warehouse.filters import Filters
-from gold_reference import reference_customers, reference_gold
+from gold_reference import reference_customers
+
+from .helpers import make_store
+from .helpers import reference as shared_reference
 
 TABLE = "analytics_product_cross_sell_patterns"
+reference = functools.partial(shared_reference, table=TABLE)
 SELECTIONS = {
     "none": {},
     "segment": {"customer_segment": ["Mass Market"]},
@@ -24,21 +29,6 @@ SELECTIONS = {
 }
 
 
-# -- helpers -------------------------------------------------------------------------------------
-def make_store(url: str, **selection) -> DataStore:
-    store = DataStore(url)
-    store.param.update(**selection)
-    return store
-
-
-_REFERENCE: dict[Filters, pd.DataFrame] = {}
-
-
-def reference(silver, filters: Filters = Filters()) -> pd.DataFrame:
-    """The reference gold table (computed once per filter set)."""
-    if filters not in _REFERENCE:
-        _REFERENCE[filters] = reference_gold(silver, TABLE, filters)
-    return _REFERENCE[filters].copy()
 
 
 def kept(selection: dict) -> Filters:
