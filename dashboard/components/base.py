@@ -129,12 +129,11 @@ class View(pn.viewable.Viewer):
                 self._body.loading = False
 
     def _on_store(self, *events) -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:  # plain Python (tests, scripts): no event loop, do it now
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:  # a notebook, a script or a test: do it now
             self.refresh()
             return
-        pn.state.execute(self._refresh_async)
+        pn.state.execute(self._refresh_async)  # served: query off the event loop, spinner meanwhile
 
     def _on_knob(self, *events) -> None:
         self._key = None  # re-transform (the query itself is a cache hit)
