@@ -159,6 +159,9 @@ class DataStore(param.Parameterized):
             return [self._explain(exc)]
 
     def _explain(self, exc: BaseException) -> str:
+        path = duckdb_path(self.url)
+        if path is not None and not path.exists():
+            return f"there is no warehouse file at {path}; {BUILD_HINT}"
         text = str(getattr(exc, "orig", None) or exc)
         if "does not exist" in text or "Catalog Error" in text:
             return f"the warehouse at {mask_url(self.url)} lacks a table the dashboard needs; {BUILD_HINT}"

@@ -90,6 +90,8 @@ def test_a_missing_warehouse_is_a_clear_error(tmp_path):
     store = DataStore(f"duckdb:///{tmp_path}/nothing-here.duckdb")
     assert store.check() == [f"there is no warehouse file at {tmp_path}/nothing-here.duckdb; "
                              "build it with: python -m dashboard.warehouse build"]
+    with pytest.raises(WarehouseError, match="there is no warehouse file at .*; build it with"):
+        store.fetch(TIME)
     empty = tmp_path / "empty.duckdb"
     import duckdb
     duckdb.connect(str(empty)).close()
