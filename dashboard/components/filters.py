@@ -85,5 +85,3 @@ class FilterChips(pn.viewable.Viewer):
     def __panel__(self):
         return self._row
 
-
-__all__ = ["FilterSidebar", "FilterChips", "LIST_DIMENSIONS"]
