@@ -60,7 +60,8 @@ def value_label(dimension: str, value) -> str:
 
 
 @pn.cache(max_items=2048, policy="LRU")
-def _run_query(url: str, table: str, key: tuple) -> pd.DataFrame:
+def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
+    """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results."""
     filters = Filters(**dict(key))
     engine = shared_engine(url)
     query = sa.select(sa.text("*")).select_from(sa.table(table, schema=GOLD)) if not key \
@@ -70,14 +71,13 @@ def _run_query(url: str, table: str, key: tuple) -> pd.DataFrame:
 
 
 @pn.cache(max_items=64)
-def _distinct_values(url: str, table: str, column: str) -> list:
+def _distinct_values(url: str, stamp: str, table: str, column: str) -> list:
     t = SILVER_TABLES[table]
     with shared_engine(url).connect() as conn:
         return [v for (v,) in conn.execute(sa.select(t.c[column]).distinct().order_by(t.c[column])) if v is not None]
 
 
-@pn.cache(max_items=16)
-def _build_info(url: str) -> dict:
+def _read_build_info(url: str) -> dict:
     with shared_engine(url).connect() as conn:
         return dict(conn.execute(sa.select(SILVER_TABLES["build_info"])).mappings().one())
 
@@ -105,6 +105,7 @@ class DataStore(param.Parameterized):
     def __init__(self, url: str | None = None, **params):
         super().__init__(**params)
         self.url = database_url(url)
+        self._build_info: dict | None = None  # read once per session (see build_info)
         self.origin: dict[str, str] = {}  # dimension -> title of the view whose click set it
 
     # -- reading ----------------------------------------------------------------------------
@@ -119,7 +120,7 @@ class DataStore(param.Parameterized):
         """A gold table under the active filters (a private copy: cached frames are shared)."""
         key = tuple(sorted(self.filters(ignore).active().items()))
         try:
-            return _run_query(self.url, table, key).copy()
+            return _run_query(self.url, self._stamp(), table, key).copy()
         except WarehouseError:
             raise
         except Exception as exc:
@@ -135,7 +136,7 @@ class DataStore(param.Parameterized):
             "channel": ("transactions", "channel"), "category_group": ("merchants", "category_group"),
             "merchant_category": ("merchants", "merchant_category"),
         }.get(dimension, ("customers", dimension))
-        values = _distinct_values(self.url, table, column)
+        values = _distinct_values(self.url, self._stamp(), table, column)
         order = {"customer_segment": ref.SEGMENTS, "age_group": ref.AGE_GROUP_LABELS,
                  "income_bracket": ref.INCOME_BRACKET_LABELS, "credit_score_band": ref.CREDIT_BAND_LABELS,
                  "channel": ref.CHANNELS}.get(dimension)
@@ -144,8 +145,13 @@ class DataStore(param.Parameterized):
         return values
 
     def build_info(self) -> dict:
-        """When and how the warehouse was built (as-of date, built_at …), for the header."""
-        return dict(_build_info(self.url))
+        """When and how the warehouse was built (as-of date, built_at …), read once per session."""
+        if self._build_info is None:
+            self._build_info = _read_build_info(self.url)
+        return dict(self._build_info)
+
+    def _stamp(self) -> str:
+        return str(self.build_info()["built_at"])
 
     def check(self) -> list[str]:
         """Contract problems of the warehouse (missing tables/columns), for a clear start-up message."""

@@ -105,3 +105,15 @@ def test_build_info_reports_freshness(warehouse_url):
     info = DataStore(warehouse_url).build_info()
     assert info["as_of_date"] == dt.date(2025, 12, 31) and info["customers"] == 1500
     assert isinstance(info["built_at"], (dt.datetime, pd.Timestamp))
+
+
+def test_a_rebuilt_warehouse_is_not_answered_from_the_old_cache(tmp_path):
+    from dashboard.warehouse.build import build_warehouse
+    from dashboard.warehouse.generate import BankSpec
+    url = f"duckdb:///{tmp_path}/rebuilt.duckdb"
+    table = "analytics_customer_behavior_clusters"
+    build_warehouse(url, BankSpec(customers=300, months=3, seed=1))
+    assert DataStore(url).fetch(table)["customer_count"].sum() == 300
+    data._ENGINES.pop(url).dispose()  # DuckDB: a process may not read and write one file at once
+    build_warehouse(url, BankSpec(customers=400, months=3, seed=2))
+    assert DataStore(url).fetch(table)["customer_count"].sum() == 400

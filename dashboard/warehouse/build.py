@@ -134,7 +134,7 @@ def _build(engine: sa.Engine, url: str, spec: BankSpec, progress, chunk_customer
     with engine.begin() as conn:
         conn.execute(staging["build_info"].insert().values(
             as_of_date=spec.as_of, window_start_date=spec.window_start,
-            built_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0), seed=spec.seed,
+            built_at=dt.datetime.now(dt.timezone.utc), seed=spec.seed,
             customers=spec.customers, months=spec.months, transactions=n_txn, generator=GENERATOR_VERSION))
 
     t2 = time.perf_counter()
