@@ -106,7 +106,7 @@ def _sidebar(store: DataStore) -> list:
     freshness = pn.pane.Markdown(
         f"**Data as of** {info['as_of_date']:%d %b %Y}  \n**Built** {info['built_at']:%Y-%m-%d %H:%M} UTC  \n"
         f"**Warehouse** `{mask_url(store.url)}`", styles={"font-size": "0.85em"})
-    return [views.FilterSidebar(store), pn.layout.Divider(), freshness, pn.pane.Markdown(HELP, styles={"font-size": "0.85em"})]
+    return [views.FilterSidebar(store), pn.pane.HTML("<hr>", sizing_mode="stretch_width"), freshness, pn.pane.Markdown(HELP, styles={"font-size": "0.85em"})]
 
 
 def _problem(text: str) -> pn.pane.Alert:

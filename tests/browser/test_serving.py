@@ -27,12 +27,14 @@ def test_python_serve_py_serves_the_dashboard_at_the_root(warehouse_url, browser
 
 
 def test_first_start_builds_the_embedded_warehouse_and_shows_progress(tmp_path, browser):
-    proc, url, log = start_server({"DASHBOARD_DATA_DIR": str(tmp_path), "DASHBOARD_BUILD_CUSTOMERS": "4000",
+    proc, url, log = start_server({"DASHBOARD_DATA_DIR": str(tmp_path), "DASHBOARD_BUILD_CUSTOMERS": "20000",
                                    "DASHBOARD_BUILD_MONTHS": "3"})
     try:
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         page.goto(url)
         wait_until(lambda: "Preparing the warehouse" in page_text(page), interval=0.1, message="progress page")
+        wait_until(lambda: "[warehouse] done" in log.read_text(), timeout=120, message="the build to finish")
+        page.reload()  # (the waiting page also fills itself in; a fresh load is the deterministic check)
         shown = wait_until(lambda: loaded(page), timeout=120, message="the dashboard after the build")
         assert len(shown) == 13
         assert (tmp_path / "warehouse.duckdb").exists()
