@@ -1,9 +1,10 @@
 """The reactive data store: one per browser session (or notebook), holding the cross-filter state.
 
 Components read gold-shaped frames from it and write selections into its parameters; they
-never talk to each other or to SQL. Query results are cached process-wide with `pn.cache`,
-keyed by (warehouse URL, gold table, active filters), so fifty colleagues clicking the same
-segment pay for one query. The store imports no widgets.
+never talk to each other or to SQL. Queries go through the fast path
+(`warehouse/fast.py`) and their results are cached process-wide with `pn.cache`, keyed by
+(warehouse URL, build stamp, gold table, active filters), so fifty colleagues clicking the
+same segment pay for one query, even when they click at the same moment. The store imports no widgets.
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ import sqlalchemy as sa
 from .config import WarehouseError, database_url, describe_connect_error, duckdb_path, make_engine, mask_url
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
-from .warehouse.gold import gold_query
+from .warehouse.fast import FAST, plan
 from .warehouse.inspect import BUILD_HINT, contract_problems
-from .warehouse.schema import GOLD, SILVER_TABLES
+from .warehouse.schema import SILVER_TABLES
 
 LIST_DIMENSIONS = CUSTOMER_DIMENSIONS + TRANSACTION_DIMENSIONS
 FILTER_PARAMETERS = LIST_DIMENSIONS + DATE_DIMENSIONS
@@ -62,12 +63,33 @@ def value_label(dimension: str, value) -> str:
 @pn.cache(max_items=2048, policy="LRU")
 def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
     """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results."""
-    filters = Filters(**dict(key))
-    engine = shared_engine(url)
-    query = sa.select(sa.text("*")).select_from(sa.table(table, schema=GOLD)) if not key \
-        else gold_query(table, filters)
-    with engine.connect() as conn:
+    query = plan(table, Filters(**dict(key)), _fast_tables(url, stamp))
+    with shared_engine(url).connect() as conn:
         return pd.read_sql(query, conn)
+
+
+_IN_FLIGHT: dict[tuple, threading.Lock] = {}
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def _query_once(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
+    """`_run_query`, but concurrent callers asking the same thing wait for one query, not run N."""
+    with _IN_FLIGHT_LOCK:
+        if len(_IN_FLIGHT) > 4096:  # forget idle locks; a held one is still referenced by its holder
+            for k in [k for k, lock in _IN_FLIGHT.items() if not lock.locked()]:
+                del _IN_FLIGHT[k]
+        lock = _IN_FLIGHT.setdefault((url, stamp, table, key), threading.Lock())
+    with lock:
+        return _run_query(url, stamp, table, key)
+
+
+@pn.cache(max_items=64)
+def _fast_tables(url: str, stamp: str) -> frozenset[str]:
+    """The fast-path tables this warehouse has (none for one built elsewhere: plain queries then)."""
+    tables = sa.Table("tables", sa.MetaData(schema="information_schema"),
+                      sa.Column("table_schema", sa.String), sa.Column("table_name", sa.String))
+    with shared_engine(url).connect() as conn:
+        return frozenset(conn.execute(sa.select(tables.c.table_name).where(tables.c.table_schema == FAST)).scalars())
 
 
 @pn.cache(max_items=64)
@@ -120,7 +142,7 @@ class DataStore(param.Parameterized):
         """A gold table under the active filters (a private copy: cached frames are shared)."""
         key = tuple(sorted(self.filters(ignore).active().items()))
         try:
-            return _run_query(self.url, self._stamp(), table, key).copy()
+            return _query_once(self.url, self._stamp(), table, key).copy()
         except WarehouseError:
             raise
         except Exception as exc:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -42,14 +45,36 @@ def test_fetch_returns_a_private_copy_of_the_shared_cached_frame(warehouse_url):
 
 def test_the_same_filters_in_two_sessions_run_one_query(warehouse_url, monkeypatch):
     calls = []
-    real = data.gold_query
-    monkeypatch.setattr(data, "gold_query", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = data.plan
+    monkeypatch.setattr(data, "plan", lambda *a, **k: calls.append(a) or real(*a, **k))
     s1, s2 = DataStore(warehouse_url), DataStore(warehouse_url)
     s1.select(region=["West"], transaction_hour=[23])
     s2.select(transaction_hour=[23], region=["West"])
     s1.fetch(TIME)
     s2.fetch(TIME)
     assert len(calls) == 1
+
+
+def test_sessions_asking_at_the_same_moment_wait_for_one_query(warehouse_url, monkeypatch):
+    calls, release = [], threading.Event()
+    real = data.plan
+
+    def slow_plan(*a, **k):
+        calls.append(a)
+        release.wait(5)  # hold the first query until every session has asked
+        return real(*a, **k)
+
+    monkeypatch.setattr(data, "plan", slow_plan)
+    stores = [DataStore(warehouse_url) for _ in range(6)]
+    for s in stores:
+        s.select(region=["Midwest"], channel=["ATM"])
+    with ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(s.fetch, TIME) for s in stores]
+        time.sleep(0.5)
+        release.set()
+        frames = [f.result() for f in futures]
+    assert len(calls) == 1
+    assert all(f.equals(frames[0]) for f in frames) and len(frames[0]) > 0
 
 
 def test_select_batches_toggles_and_remembers_the_origin(warehouse_url):

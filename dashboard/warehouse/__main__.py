@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard.warehouse build|info`.
+"""Command line: `python -m dashboard.warehouse build|accelerate|info`.
 
 Errors a user can fix print one line and exit with status 2; no traceback wall.
 """
@@ -9,7 +9,7 @@ import datetime as dt
 import sys
 
 from ..config import ENV_URL, WarehouseError, database_url, mask_url
-from .build import MAX_CUSTOMERS, Progress, build_warehouse
+from .build import MAX_CUSTOMERS, Progress, accelerate_warehouse, build_warehouse
 from .generate import BankSpec
 from .inspect import warehouse_info
 
@@ -36,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
                    help="last day of data; the 90-day window ends here (default %(default)s)")
     b.add_argument("--url", help=f"SQLAlchemy URL of the target (default ${ENV_URL} or the embedded DuckDB file)")
     b.add_argument("--quiet", action="store_true", help="no progress display")
+    a = sub.add_parser("accelerate", help="(re)build only the fast-path tables (schema `fast`) from silver")
+    a.add_argument("--url", help=f"SQLAlchemy URL (default ${ENV_URL} or the embedded DuckDB file)")
+    a.add_argument("--quiet", action="store_true", help="no progress display")
     i = sub.add_parser("info", help="show what the warehouse at --url holds")
     i.add_argument("--url", help=f"SQLAlchemy URL (default ${ENV_URL} or the embedded DuckDB file)")
     return p
@@ -49,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             report = build_warehouse(args.url, spec, Progress(quiet=args.quiet))
             print(f"built {report.transactions:,} transactions for {report.customers:,} customers in "
                   f"{report.seconds:.1f}s ({report.transactions_per_second:,.0f} transactions/s) at {report.url}")
+        elif args.command == "accelerate":
+            seconds = accelerate_warehouse(args.url, Progress(quiet=args.quiet))
+            print(f"built the fast-path tables in {seconds:.1f}s at {mask_url(database_url(args.url))}")
         else:
             for key, value in warehouse_info(args.url).items():
                 print(f"{key:>20}: {value}")

@@ -1,4 +1,4 @@
-"""Build the warehouse: synthetic bank -> silver tables -> seven gold tables, swapped in atomically.
+"""Build the warehouse: synthetic bank -> silver -> seven gold tables + fast-path tables, swapped in atomically.
 
 Everything is written to `__staging` tables first; the last step, in one transaction, drops
 the live tables and renames the staging ones into place. A build that fails or is cancelled
@@ -16,11 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateSchema, CreateTableAs, DropTable
 
 from ..config import WarehouseError, database_url, describe_connect_error, duckdb_path, make_engine, mask_url
+from .fast import FAST, fast_definitions
 from .filters import NO_FILTERS
 from .generate import GENERATOR_VERSION, Bank, BankSpec
 from .gold import GoldDefinitions, gold_query
 from .load import load_frame, qualified
-from .schema import GOLD, GOLD_TABLES, SILVER, silver_metadata
+from .inspect import BUILD_HINT, contract_problems
+from .schema import GOLD, GOLD_TABLES, SILVER, SILVER_TABLES, silver_metadata
 
 STAGING = "__staging"
 MAX_CUSTOMERS = 5_000_000
@@ -56,6 +58,7 @@ class BuildReport:
     generate_seconds: float
     load_seconds: float
     gold_seconds: float
+    fast_seconds: float = 0.0
 
     @property
     def transactions_per_second(self) -> float:
@@ -139,20 +142,56 @@ def _build(engine: sa.Engine, url: str, spec: BankSpec, progress, chunk_customer
 
     t2 = time.perf_counter()
     definitions = GoldDefinitions(staging)
-    gold_md = sa.MetaData(schema=GOLD)
-    for i, name in enumerate(GOLD_TABLES):
-        with engine.begin() as conn:
-            conn.execute(DropTable(sa.Table(name + STAGING, gold_md), if_exists=True))
-            conn.execute(CreateTableAs(gold_query(name, NO_FILTERS, definitions), name + STAGING, schema=GOLD))
-        progress("gold tables", (i + 1) / len(GOLD_TABLES), name)
+    _materialise(engine, GOLD, {name: gold_query(name, NO_FILTERS, definitions) for name in GOLD_TABLES},
+                 progress, "gold tables")
     t_gold = time.perf_counter() - t2
+    fast = _materialise(engine, FAST, fast_definitions(staging), progress, "fast-path tables")
+    t_fast = time.perf_counter() - t2 - t_gold
+    _swap(engine, ((SILVER, list(staging)), (GOLD, list(GOLD_TABLES)), (FAST, fast)))
+    seconds = time.perf_counter() - started
+    progress("done", None, f"{n_txn:,} transactions, {spec.customers:,} customers in {seconds:.1f}s -> {mask_url(url)}")
+    return BuildReport(mask_url(url), spec.customers, n_txn, seconds, t_gen, t_load, t_gold, t_fast)
 
-    with engine.begin() as conn:  # the atomic swap
-        for schema, names in ((SILVER, list(staging)), (GOLD, list(GOLD_TABLES))):
+
+def _materialise(engine: sa.Engine, schema: str, queries: dict[str, sa.Select], progress, stage: str) -> list[str]:
+    """CREATE TABLE <name>__staging AS <query> for each query; returns the names."""
+    md = sa.MetaData(schema=schema)
+    with engine.begin() as conn:
+        conn.execute(CreateSchema(schema, if_not_exists=True))
+    for i, (name, query) in enumerate(queries.items()):
+        with engine.begin() as conn:
+            conn.execute(DropTable(sa.Table(name + STAGING, md), if_exists=True))
+            conn.execute(CreateTableAs(query, name + STAGING, schema=schema))
+        progress(stage, (i + 1) / len(queries), name)
+    return list(queries)
+
+
+def _swap(engine: sa.Engine, tables) -> None:
+    """In one transaction, replace each (schema, names) live table by its staging copy."""
+    with engine.begin() as conn:
+        for schema, names in tables:
             for name in names:
                 conn.execute(DropTable(sa.Table(name, sa.MetaData(schema=schema)), if_exists=True))
                 conn.exec_driver_sql(f"ALTER TABLE {qualified(conn, sa.Table(name + STAGING, sa.MetaData(schema=schema)))} "
                                      f"RENAME TO {conn.dialect.identifier_preparer.quote(name)}")
-    seconds = time.perf_counter() - started
-    progress("done", None, f"{n_txn:,} transactions, {spec.customers:,} customers in {seconds:.1f}s -> {mask_url(url)}")
-    return BuildReport(mask_url(url), spec.customers, n_txn, seconds, t_gen, t_load, t_gold)
+
+
+def accelerate_warehouse(url: str | None = None, progress=None) -> float:
+    """(Re)build only the fast-path tables from the live silver tables: for a warehouse built
+    elsewhere or by an older version. Returns the seconds it took."""
+    url = database_url(url)
+    progress = progress or Progress(quiet=True)
+    started = time.perf_counter()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            problems = contract_problems(conn)
+    except Exception as exc:
+        raise WarehouseError(describe_connect_error(url, exc)) from None
+    try:
+        if problems:
+            raise WarehouseError(f"{mask_url(url)}: {problems[0]}; {BUILD_HINT}")
+        _swap(engine, [(FAST, _materialise(engine, FAST, fast_definitions(SILVER_TABLES), progress, "fast-path tables"))])
+    finally:
+        engine.dispose()
+    return time.perf_counter() - started

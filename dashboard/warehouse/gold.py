@@ -35,11 +35,17 @@ def _count_if(cond):
 
 
 class GoldDefinitions:
-    """The definitions bound to one set of silver tables (the live ones, or a build's staging copies)."""
+    """The definitions bound to one set of silver tables (the live ones, or a build's staging copies).
 
-    def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES):
+    `by` names a customer dimension to add as a leading `by_value` key to the transaction-grain
+    tables: that is how the fast path's cross-filter cubes are defined (see fast.py) without a
+    second copy of any metric.
+    """
+
+    def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, by: str | None = None):
         self.c, self.cp, self.a = silver["customers"], silver["credit_profiles"], silver["accounts"]
         self.t, self.sc, self.info = silver["transactions"], silver["service_contacts"], silver["build_info"]
+        self.by = by
 
     def _window_start(self):
         return sa.select(self.info.c.window_start_date).scalar_subquery()
@@ -56,13 +62,18 @@ class GoldDefinitions:
             conds.append(t.c.transaction_date <= f.date_to)
         return conds
 
-    def _customer_conditions(self, f: Filters) -> list:
-        """Conditions on silver.customers (joined to credit_profiles) choosing the customers."""
+    def _attribute_conditions(self, f: Filters) -> list:
+        """Conditions on the customer table's rows for the customer-attribute filters."""
         conds = [self.c.c[d].in_(getattr(f, d)) for d in
                  ("customer_segment", "region", "state", "city", "age_group", "income_bracket") if getattr(f, d)]
         if f.credit_score_band:
             conds.append(self.c.c.customer_id.in_(
                 sa.select(self.cp.c.customer_id).where(self.cp.c.credit_score_band.in_(f.credit_score_band))))
+        return conds
+
+    def _customer_conditions(self, f: Filters) -> list:
+        """Conditions on the customer table choosing the customers (attributes, products, transactions)."""
+        conds = self._attribute_conditions(f)
         for product in f.product:
             conds.append(self.c.c.customer_id.in_(sa.select(self.a.c.customer_id).where(self.a.c.product_name == product)))
         if f.has_transaction_filter:
@@ -79,10 +90,28 @@ class GoldDefinitions:
         customer_conds = self._customer_conditions(f.without(*TRANSACTION_DIMENSIONS, *DATE_DIMENSIONS))
         if customer_conds:
             conds.append(self.t.c.customer_id.in_(sa.select(self.c.c.customer_id).where(*customer_conds)))
-        if not customer_columns:
-            return sa.select(self.t).where(*conds)
-        return (sa.select(self.t, self.c.c.region, self.c.c.customer_segment, self.c.c.age_group)
-                .select_from(self.t.join(self.c, self.c.c.customer_id == self.t.c.customer_id)).where(*conds))
+        columns, source = [self.t], self.t
+        if customer_columns:
+            columns += [self.c.c.region, self.c.c.customer_segment, self.c.c.age_group]
+            source = source.join(self.c, self.c.c.customer_id == self.t.c.customer_id)
+        if self.by:
+            by = self._by_source()
+            columns.append(by.c.by_value)
+            source = source.join(by, by.c.customer_id == self.t.c.customer_id)
+        return sa.select(*columns).select_from(source).where(*conds)
+
+    def _by_source(self) -> sa.Subquery:
+        """(customer_id, by_value) pairs: one per customer, or one per product held for `product`."""
+        if self.by == "product":
+            return sa.select(self.a.c.customer_id, self.a.c.product_name.label("by_value")).distinct().subquery("cube_key")
+        table = self.cp if self.by == "credit_score_band" else self.c
+        return sa.select(table.c.customer_id, table.c[self.by].label("by_value")).subquery("cube_key")
+
+    def _aggregate(self, t, columns: list, keys) -> sa.Select:
+        """SELECT columns ... GROUP BY keys, led by the cube key `by_value` when `by` is set."""
+        if self.by:
+            return sa.select(t.c.by_value, *columns).group_by(t.c.by_value, *keys)
+        return sa.select(*columns).group_by(*keys)
 
     def customer_profile(self, f: Filters) -> sa.Subquery:
         """One row per chosen customer with the attributes and 90-day metrics customer-grain views use."""
@@ -106,7 +135,7 @@ class GoldDefinitions:
         engagement = 100 * (0.4 * sa.func.least(_f(n_txn) / 60.0, 1.0) + 0.3 * _f(n_cat) / 10.0
                             + 0.3 * sa.func.least(_f(n_acc) / 4.0, 1.0))
         return (sa.select(
-            self.c.c.customer_id, self.c.c.customer_segment, self.c.c.age_group, self.c.c.income_bracket, self.c.c.state,
+            self.c.c.customer_id, self.c.c.customer_segment, self.c.c.region, self.c.c.age_group, self.c.c.income_bracket, self.c.c.state,
             self.c.c.city, self.c.c.annual_income, self.c.c.tenure_months, self.c.c.clv, self.c.c.churn_risk_pct,
             self.cp.c.credit_score, self.cp.c.credit_score_band, self.cp.c.credit_utilization_pct, self.cp.c.past_due_accounts,
             self.cp.c.late_payments_12m, self.cp.c.missed_payments_12m,
@@ -147,14 +176,14 @@ class GoldDefinitions:
         t = self.chosen_transactions(f).subquery("t")
         keys = (t.c.day_name, t.c.day_of_week, t.c.transaction_hour, t.c.channel, t.c.merchant_category)
         n = sa.func.count()
-        return sa.select(
+        return self._aggregate(t, [
             *keys, *self._transaction_metrics(t),
             _count_if(t.c.is_fraud).label("fraud_count"), _ratio(_count_if(t.c.is_fraud), n, 100.0).label("fraud_rate_pct"),
             _count_if(t.c.is_high_value).label("high_value_count"),
             _ratio(_count_if(t.c.is_high_value), n, 100.0).label("high_value_pct"),
             _count_if(t.c.is_international).label("international_count"),
             _ratio(_count_if(t.c.is_international), n, 100.0).label("international_pct"), self._last_updated(),
-        ).group_by(*keys)
+        ], keys)
 
     def product_cross_sell(self, f: Filters) -> sa.Select:
         chosen = sa.select(self.c.c.customer_id).where(*self._customer_conditions(f))
@@ -184,14 +213,14 @@ class GoldDefinitions:
         t = self.chosen_transactions(f, customer_columns=True).subquery("t")
         keys = (t.c.category_group, t.c.merchant_category, t.c.region, t.c.customer_segment, t.c.age_group)
         n, customers = sa.func.count(), sa.func.count(sa.distinct(t.c.customer_id))
-        return sa.select(
+        return self._aggregate(t, [
             t.c.category_group, t.c.merchant_category.label("category"), t.c.region, t.c.customer_segment,
             t.c.age_group, n.label("transaction_count"), customers.label("unique_customers"),
             sa.func.count(sa.distinct(t.c.merchant_id)).label("unique_merchants"),
             _f(sa.func.sum(t.c.amount)).label("total_spend"), _avg(t.c.amount).label("avg_transaction_amount"),
             _ratio(n, customers).label("transactions_per_customer"),
             _ratio(_count_if(t.c.is_recurring), n, 100.0).label("recurring_pct"), self._last_updated(),
-        ).group_by(*keys)
+        ], keys)
 
     def credit_behavior(self, f: Filters) -> sa.Select:
         p = self.customer_profile(f)
@@ -228,12 +257,12 @@ class GoldDefinitions:
         t = self.chosen_transactions(f).subquery("t")
         keys = (t.c.month, t.c.month_name, t.c.quarter, t.c.day_of_week, t.c.day_name, t.c.merchant_category,
                 t.c.year, t.c.season)
-        return sa.select(
+        return self._aggregate(t, [
             t.c.month, t.c.month_name, t.c.quarter, t.c.day_of_week, t.c.day_name, t.c.merchant_category,
             sa.func.count().label("transaction_count"), _f(sa.func.sum(t.c.amount)).label("total_volume"),
             _avg(t.c.amount).label("avg_amount"), sa.func.count(sa.distinct(t.c.customer_id)).label("unique_customers"),
             t.c.year, t.c.season, self._last_updated(),
-        ).group_by(*keys)
+        ], keys)
 
 
 TABLE_METHODS = {
@@ -255,5 +284,6 @@ def gold_query(table: str, filters: Filters = NO_FILTERS, definitions: GoldDefin
     except KeyError:
         raise KeyError(f"unknown gold table {table!r}; known: {', '.join(TABLE_METHODS)}") from None
     query = getattr(definitions, method)(filters)
-    assert tuple(c.name for c in query.selected_columns) == GOLD_COLUMNS[table], table
+    expected = (("by_value",) if definitions.by else ()) + GOLD_COLUMNS[table]
+    assert tuple(c.name for c in query.selected_columns) == expected, table
     return query

@@ -1,0 +1,162 @@
+"""Server-side cross-filter latency: ours against the naive way and the seed notebook's way.
+
+    python -m bench.crossfilter --url duckdb:////path/warehouse.duckdb [--changes 50] [--seed 7]
+
+One fixed, seeded sequence of filter changes (a segment, a region, a state, a heatmap cell, a
+product, clear: the clicks people make) is replayed three ways, each with all 13 views:
+
+- ours: the dashboard's store (fast path + cross-session cache), every view's query of one
+  change run concurrently, timed from the change to every view's frame ready; "drawn" adds
+  the server-side figure build of all 13 views (their sync refresh);
+- naive: every view re-runs its plain definition over silver with a WHERE clause, no
+  pre-aggregation, no cache;
+- seed: the notebook's way: `SELECT *` of each view's gold table, the filters its columns allow
+  applied in pandas, a new figure built.
+
+Prints medians and p95 (ms) and ratios; `run()` returns them for `python -m bench`.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import sqlalchemy as sa
+
+from bench.common import machine, percentile, write_results
+from dashboard.app import dashboard_views
+from dashboard.data import DataStore, _run_query, shared_engine
+from dashboard.warehouse.filters import Filters
+from dashboard.warehouse.gold import gold_query
+from dashboard.warehouse.schema import GOLD
+
+KINDS = ("segment", "region", "state", "cell", "product", "clear")
+
+
+def click_sequence(store: DataStore, changes: int, seed: int) -> list[dict]:
+    """Seeded store updates; each replaces one dimension, so filters pile up until a clear."""
+    rng = random.Random(seed)
+    pick = {
+        "segment": lambda: {"customer_segment": [rng.choice(store.options("customer_segment"))]},
+        "region": lambda: {"region": [rng.choice(store.options("region"))]},
+        "state": lambda: {"state": [rng.choice(store.options("state"))]},
+        "cell": lambda: {"day_of_week": [rng.randrange(7)], "transaction_hour": [rng.randrange(8, 22)]},
+        "product": lambda: {"product": [rng.choice(store.options("product"))]},
+    }
+    sequence = []
+    for _ in range(changes):
+        kind = rng.choices(KINDS, weights=(3, 2, 2, 3, 2, 1))[0]
+        sequence.append({} if kind == "clear" else pick[kind]())
+    return sequence
+
+
+def apply(store: DataStore, change: dict) -> None:
+    if change:
+        store.select(origin="bench", **change)
+    else:
+        store.clear()
+
+
+def stats(samples: list[float]) -> dict:
+    return {"median_ms": round(statistics.median(samples), 1), "p95_ms": round(percentile(samples, 95), 1),
+            "max_ms": round(max(samples), 1), "samples_ms": [round(s, 1) for s in samples]}
+
+
+def _ours_data(store: DataStore, views: list, pool: ThreadPoolExecutor) -> None:
+    frames = pool.map(lambda v: store.fetch(v.table, v.own), views)
+    for view, frame in zip(views, frames):
+        view.transform(frame)
+
+
+def _naive(url: str, store: DataStore, views: list) -> None:
+    engine = shared_engine(url)
+    with engine.connect() as conn:
+        for view in views:
+            view.transform(pd.read_sql(gold_query(view.table, store.filters(view.own)), conn))
+
+
+def _seed(url: str, store: DataStore, views: list) -> None:
+    with shared_engine(url).connect() as conn:
+        for view in views:
+            df = pd.read_sql(sa.select(sa.text("*")).select_from(sa.table(view.table, schema=GOLD)), conn)
+            for dim, values in store.filters(view.own).active().items():
+                if dim in df.columns:
+                    df = df[df[dim].isin(values)]
+            frame = view.transform(df)
+            if not frame.empty:
+                view.render(frame)
+
+
+def run(url: str, changes: int = 50, seed: int = 7, ways: tuple[str, ...] = ("ours", "naive", "seed")) -> dict:
+    timed = {"ours_data": [], "ours_drawn": [], "ours_uncached": [], "naive": [], "seed": []}
+    drawn_store = DataStore(url)
+    views = [v for _, items in dashboard_views(drawn_store) for v in items]
+    data_store, bare = DataStore(url), DataStore(url)
+    sequence = click_sequence(data_store, changes, seed)
+    _run_query.clear()
+    with ThreadPoolExecutor(max_workers=len(views)) as pool:
+        for change in sequence:
+            for store in (data_store, bare):
+                apply(store, change)
+            if "ours" in ways:
+                start = time.perf_counter()
+                _ours_data(data_store, views, pool)
+                timed["ours_data"].append(1000 * (time.perf_counter() - start))
+                start = time.perf_counter()
+                apply(drawn_store, change)  # views attached: each refreshes (cache hit) and redraws
+                timed["ours_drawn"].append(1000 * (time.perf_counter() - start))
+            if "naive" in ways:
+                start = time.perf_counter()
+                _naive(url, bare, views)
+                timed["naive"].append(1000 * (time.perf_counter() - start))
+            if "seed" in ways:
+                start = time.perf_counter()
+                _seed(url, bare, views)
+                timed["seed"].append(1000 * (time.perf_counter() - start))
+        if "ours" in ways:  # the same sequence with an empty cache before every change
+            for change in sequence:
+                apply(data_store, change)
+                _run_query.clear()
+                start = time.perf_counter()
+                _ours_data(data_store, views, pool)
+                timed["ours_uncached"].append(1000 * (time.perf_counter() - start))
+    drawn = {name: stats(samples) for name, samples in timed.items() if samples}
+    ours = drawn.get("ours_data", {}).get("median_ms")
+    ratios = {f"{name}_vs_ours_data": round(drawn[name]["median_ms"] / ours, 1)
+              for name in ("naive", "seed", "ours_uncached") if name in drawn and ours}
+    with shared_engine(url).connect() as conn:
+        transactions = conn.execute(sa.text("select count(*) from silver.transactions")).scalar()
+    return {"url": url, "transactions": transactions, "changes": changes, "seed": seed,
+            "sequence": [str(c or "clear") for c in sequence], "results": drawn, "ratios": ratios}
+
+
+def table(result: dict) -> str:
+    lines = [f"{result['transactions']:,} transactions, {result['changes']} changes",
+             f"{'way':<16}{'median ms':>12}{'p95 ms':>12}{'max ms':>12}"]
+    for name, s in result["results"].items():
+        lines.append(f"{name:<16}{s['median_ms']:>12,.1f}{s['p95_ms']:>12,.1f}{s['max_ms']:>12,.1f}")
+    lines += [f"{k}: {v}x" for k, v in result["ratios"].items()]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", action="append", help="warehouse URL (repeatable); default: the dashboard's")
+    parser.add_argument("--changes", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ways", default="ours,naive,seed")
+    args = parser.parse_args(argv)
+    from dashboard.config import database_url
+    results = []
+    for url in args.url or [database_url()]:
+        result = run(url, args.changes, args.seed, tuple(args.ways.split(",")))
+        print(table(result), flush=True)
+        results.append(result)
+    write_results("crossfilter", {"machine": machine(), "runs": results})
+
+
+if __name__ == "__main__":
+    main()
