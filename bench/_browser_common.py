@@ -56,8 +56,10 @@ class Server:
         except OSError:
             return ""
 
-    def stop(self) -> None:
+    def stop(self, keep_log: bool = False) -> None:
         stop_server(self.proc)
+        if not keep_log:
+            self.log_path.unlink(missing_ok=True)
 
 
 def check_warehouse(url: str | None) -> str:
