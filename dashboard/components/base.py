@@ -22,6 +22,10 @@ from ..data import FILTER_PARAMETERS, DataStore
 from .style import CARD_STYLES
 
 hv.extension("bokeh", logo=False)
+# Canvas, not WebGL: these small plots gain nothing from it, and on software-rendered desktops
+# (VDI, headless) every WebGL repaint is a slow copy to canvas.
+hv.renderer("bokeh").webgl = False
+SPINNER_AFTER_S = 0.3
 pn.extension("plotly", notifications=True)
 
 
@@ -114,10 +118,15 @@ class View(pn.viewable.Viewer):
             return
         self._ticket += 1
         ticket = self._ticket
-        self._body.loading = True
         try:
             loop = asyncio.get_running_loop()
-            df = await loop.run_in_executor(None, self.store.fetch, self.table, self.own)
+            pending = loop.run_in_executor(None, self.store.fetch, self.table, self.own)
+            # Only a slow query gets the spinner: turning it on and off re-lays out the whole page
+            # in the browser, which for 13 views costs more than a cached answer.
+            done, _ = await asyncio.wait({pending}, timeout=SPINNER_AFTER_S)
+            if not done:
+                self._body.loading = True
+            df = await pending
             if ticket == self._ticket:  # a newer change may have overtaken this one
                 self._set_frame(df, key)
         except WarehouseError as exc:
