@@ -53,7 +53,7 @@ def main(argv=None) -> None:
         if size == "default":
             summary["browser"] = browser.run(url)
             summary["serving"] = serving.run(url)
-    write_results("summary", summary)
+    print(f"written to {write_results('summary', summary)}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ drawn figure) that reads through Panel's shadow roots.
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
@@ -22,14 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.common import percentile, write_results
 from dashboard.config import database_url, duckdb_path, mask_url
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, Page, free_port, page_text, stop_server
 from tests.browser.test_dashboard import TITLES
 
-RESULTS_DIR = Path(__file__).parent / "results"
 N_VIEWS = len(TITLES)
 
-__all__ = ["CHROMIUM", "FULL_RENDER_JS", "N_VIEWS", "Page", "RESULTS_DIR", "ROOT", "Server", "TITLES", "VIEW_STATE_JS",
+__all__ = ["CHROMIUM", "FULL_RENDER_JS", "N_VIEWS", "Page", "ROOT", "Server", "TITLES", "VIEW_STATE_JS",
            "chromium", "check_warehouse",
            "machine_info", "page_text", "percentile", "rss_mb", "start_timed_server", "stop_server",
            "summary_stats", "view_state", "wait_full_render", "write_results"]
@@ -228,16 +227,6 @@ def wait_full_render(page, timeout_s: float = 120.0, polling_ms: int = 50) -> fl
 
 
 # -- results --------------------------------------------------------------------------------------
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) with linear interpolation (numpy's default)."""
-    xs = sorted(values)
-    if not xs:
-        return float("nan")
-    k = (len(xs) - 1) * q / 100
-    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
-
-
 def summary_stats(values: list[float], digits: int = 3) -> dict:
     if not values:
         return {"n": 0}
@@ -279,10 +268,3 @@ def _git_state() -> dict:
             return ""
     return {"commit": git("rev-parse", "HEAD").strip(),
             "modified": [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]}
-
-
-def write_results(name: str, results: dict) -> Path:
-    RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
-    return path

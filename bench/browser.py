@@ -36,8 +36,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/browser.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import run_and_report  # noqa: E402
 from bench._browser_common import (N_VIEWS, TITLES, VIEW_STATE_JS, Page, check_warehouse, chromium,  # noqa: E402
-                                   machine_info, percentile, start_timed_server, wait_full_render, write_results)
+                                   machine_info, percentile, start_timed_server, wait_full_render)
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from tests.browser.test_dashboard import (HEATMAP_BOX_JS, chips, expected_summaries,  # noqa: E402
                                           selection_from_chips)
@@ -432,13 +433,7 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the views after a click")
     p.add_argument("--quiet", type=float, default=1.5, help="seconds without any change that mean 'settled'")
     args = p.parse_args()
-    try:
-        results = run(args.url, args.repeats, args.clicks, args.seed, args.timeout, args.quiet,
-                      checkpoint=lambda r: write_results("browser", r))
-    except FileNotFoundError as exc:
-        sys.exit(str(exc))
-    print(format_table(results))
-    print(f"written to {write_results('browser', results)}")
+    run_and_report("browser", lambda checkpoint: run(args.url, args.repeats, args.clicks, args.seed, args.timeout, args.quiet, checkpoint=checkpoint), format_table)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import sqlalchemy as sa
 from bench.common import machine, percentile, write_results
 from dashboard.app import dashboard_views
 from dashboard.data import DataStore, _run_query, shared_engine
-from dashboard.warehouse.filters import Filters
 from dashboard.warehouse.gold import gold_query
 from dashboard.warehouse.schema import GOLD
 
@@ -163,7 +162,7 @@ def main(argv=None) -> None:
         result = run(url, args.changes, args.seed, tuple(args.ways.split(",")), args.compare)
         print(table(result), flush=True)
         results.append(result)
-    write_results("crossfilter", {"machine": machine(), "runs": results})
+    print(f"written to {write_results('crossfilter', {'machine': machine(), 'runs': results})}")
 
 
 if __name__ == "__main__":

@@ -33,9 +33,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/serving.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import run_and_report  # noqa: E402
 from bench._browser_common import (N_VIEWS, ROOT, Page, check_warehouse, chromium, machine_info,  # noqa: E402
-                                   rss_mb, start_timed_server, summary_stats, view_state, wait_full_render,
-                                   write_results)
+                                   rss_mb, start_timed_server, summary_stats, view_state, wait_full_render)
 
 CLEANUP_ARGS = ("--check-unused-sessions", "1000", "--unused-session-lifetime", "2000")
 VIEWPORT = (1600, 1000)
@@ -266,13 +266,7 @@ def main() -> None:
     p.add_argument("--profile", action="store_true", help="also time one session's creation view by view")
     p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for a full render")
     args = p.parse_args()
-    try:
-        results = run(args.url, args.repeats, args.sessions, args.how, args.profile, args.timeout,
-                      checkpoint=lambda r: write_results("serving", r))
-    except FileNotFoundError as exc:
-        sys.exit(str(exc))
-    print(format_table(results))
-    print(f"written to {write_results('serving', results)}")
+    run_and_report("serving", lambda checkpoint: run(args.url, args.repeats, args.sessions, args.how, args.profile, args.timeout, checkpoint=checkpoint), format_table)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .filters import NO_FILTERS, Filters
-from .gold import GoldDefinitions, gold_query
+from .gold import CUSTOMER_COLUMNS, GoldDefinitions, gold_query
 from .schema import GOLD, GOLD_COLUMNS, SILVER_TABLES
 
 FAST = "fast"
@@ -70,9 +70,7 @@ class FastDefinitions(GoldDefinitions):
         self.profile = self.c = sa.Table(PROFILE, sa.MetaData(schema=FAST), *(sa.Column(c.name, c.type) for c in layout))
 
     def _attribute_conditions(self, f: Filters) -> list:
-        return [self.profile.c[d].in_(getattr(f, d)) for d in
-                ("customer_segment", "region", "state", "city", "age_group", "income_bracket", "credit_score_band")
-                if getattr(f, d)]
+        return [self.profile.c[d].in_(getattr(f, d)) for d in (*CUSTOMER_COLUMNS, "credit_score_band") if getattr(f, d)]
 
     def customer_profile(self, f: Filters) -> sa.Subquery:
         if f.has_transaction_filter:

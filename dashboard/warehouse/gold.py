@@ -15,6 +15,8 @@ from .filters import DATE_DIMENSIONS, NO_FILTERS, TRANSACTION_DIMENSIONS, Filter
 from .schema import GOLD_COLUMNS, SILVER_TABLES
 
 F = sa.Float(53)
+# The customer-filter dimensions that are columns of silver.customers (credit band lives in credit_profiles).
+CUSTOMER_COLUMNS = ("customer_segment", "region", "state", "city", "age_group", "income_bracket")
 
 
 def _f(x):
@@ -64,8 +66,7 @@ class GoldDefinitions:
 
     def _attribute_conditions(self, f: Filters) -> list:
         """Conditions on the customer table's rows for the customer-attribute filters."""
-        conds = [self.c.c[d].in_(getattr(f, d)) for d in
-                 ("customer_segment", "region", "state", "city", "age_group", "income_bracket") if getattr(f, d)]
+        conds = [self.c.c[d].in_(getattr(f, d)) for d in CUSTOMER_COLUMNS if getattr(f, d)]
         if f.credit_score_band:
             conds.append(self.c.c.customer_id.in_(
                 sa.select(self.cp.c.customer_id).where(self.cp.c.credit_score_band.in_(f.credit_score_band))))
