@@ -193,7 +193,7 @@ VIEW_STATE_JS = r"""(n = 13) => {
     const plotlyDrawn = r.plotly.filter(e => e._fullLayout && e.querySelector('.main-svg')).length;
     const canvas = r.canvases.filter(e => e.isConnected && e.width > 0 && e.height > 0).length;
     return {summary: r.summary ? textOf(r.summary) : '',
-            loading: r.els.some(e => e.classList.contains('pn-loading')),
+            loading: r.els.some(e => e.classList.contains('pn-loading') || e.classList.contains('view-updating')),
             drawn: r.plotly.length > 0 ? plotlyDrawn === r.plotly.length : canvas > 0,
             busyText: fresh ? /Loading|Preparing/.test(r.text) : false};
   });
@@ -202,8 +202,10 @@ VIEW_STATE_JS = r"""(n = 13) => {
     for (const v of Object.values(Bokeh.index)) { if (v.has_finished && !v.has_finished()) bokehIdle = false; }
   }
   const preparing = fresh ? /Preparing the warehouse|Loading/.test(document.body.innerText || '') : false;
-  const complete = cards.length === n && cards.every(c => c.drawn && !c.busyText) && !preparing;
-  window.__benchCache = complete ? cache : null;  // keep the elements only once the page is complete
+  // keep the elements only once the page is complete (status lines are drawn asynchronously)
+  const complete = cards.length === n && cards.every(c => c.drawn && !c.busyText) && !preparing
+    && cache.every(r => r.summary);
+  window.__benchCache = complete ? cache : null;
   return {cards, bokehIdle, preparing, now: performance.now()};
 }"""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import weakref
 from typing import ClassVar
 
 import holoviews as hv
@@ -19,6 +20,7 @@ import param
 
 from ..config import WarehouseError
 from ..data import FILTER_PARAMETERS, DataStore
+from .controls import ViewStatus
 from .style import CARD_STYLES
 
 hv.extension("bokeh", logo=False)
@@ -53,12 +55,7 @@ class View(pn.viewable.Viewer):
         self._download = pn.widgets.FileDownload(
             callback=self._csv, filename=f"{self.slug}.csv", label="CSV", color="light",
             width=70, height=30, margin=(2, 4), description="Download the data this view shows")
-        self._reset = pn.widgets.Button(label="Reset", color="light", width=70, height=30,
-                                        margin=(2, 4), visible=False,
-                                        description="Clear the selection made in this view")
-        self._reset.on_click(lambda _: self.store.select(**{d: [] for d in self.own}))
-        self._summary = pn.pane.HTML("", css_classes=["view-summary"], margin=(14, 4, 0, 4),
-                                     styles={"color": "#666", "font-size": "0.85em"})
+        self._status = ViewStatus(self._on_status, sizing_mode="stretch_width", margin=(10, 4, 0, 4))
         self.store.param.watch(self._on_store, list(FILTER_PARAMETERS))
         knobs = [p for p in self.param if p not in View.param]  # a subclass's thresholds, top-N …
         if knobs:
@@ -111,38 +108,39 @@ class View(pn.viewable.Viewer):
                 self._set_error(str(exc))
         self._draw()
 
-    async def _refresh_async(self) -> None:
-        key = self.store.filters(self.own)
-        if key == self._key and not self.error:
-            self._draw()  # only the highlight changed
-            return
-        self._ticket += 1
-        ticket = self._ticket
-        try:
-            loop = asyncio.get_running_loop()
-            pending = loop.run_in_executor(None, self.store.fetch, self.table, self.own)
-            # Only a slow query gets the spinner: turning it on and off re-lays out the whole page
-            # in the browser, which for 13 views costs more than a cached answer.
-            done, _ = await asyncio.wait({pending}, timeout=SPINNER_AFTER_S)
-            if not done:
-                self._body.loading = True
-            df = await pending
-            if ticket == self._ticket:  # a newer change may have overtaken this one
-                self._set_frame(df, key)
-        except WarehouseError as exc:
-            if ticket == self._ticket:
-                self._set_error(str(exc))
-        finally:
-            if ticket == self._ticket:
-                self._draw()
-                self._body.loading = False
-
     def _on_store(self, *events) -> None:
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:  # a notebook, a script or a test: do it now
             self.refresh()
             return
-        pn.state.execute(self._refresh_async)  # served: query off the event loop, spinner meanwhile
+        _SessionUpdate.of(self.store, doc).add(self)  # served: with the other views, off the event loop
+
+    def _start_fetch(self, loop):
+        """Begin this view's query in a worker thread, or return None if its data is current."""
+        key = self.store.filters(self.own)
+        if key == self._key and not self.error:
+            return None
+        self._ticket += 1
+        future = loop.run_in_executor(None, self.store.fetch, self.table, self.own)
+        return asyncio.ensure_future(self._fetched(future, key, self._ticket))
+
+    async def _fetched(self, future, key, ticket: int):
+        """The query's outcome, to apply later (with the other views') unless a newer change overtook it."""
+        try:
+            df, error = await future, ""
+        except WarehouseError as exc:
+            df, error = None, str(exc)
+        return lambda: self._apply(df, error, key, ticket)
+
+    def _apply(self, df, error: str, key, ticket: int) -> None:
+        if ticket != self._ticket:  # a newer change is on its way
+            return
+        if error:
+            self._set_error(error)
+        else:
+            self._set_frame(df, key)
+        self._status.updating = False
+        self._draw()
 
     def _on_knob(self, *events) -> None:
         self._key = None  # re-transform (the query itself is a cache hit)
@@ -158,9 +156,9 @@ class View(pn.viewable.Viewer):
         self._key = None  # retry on the next change
 
     def _draw(self) -> None:
-        self._reset.visible = any(self.selected(d) for d in self.own)
         shown = self.frame is not None and not self.frame.empty and not self.error
-        self._summary.object = self.summarize(self.frame) if shown else ""
+        self._status.param.update(summary=self.summarize(self.frame) if shown else "",
+                                  resettable=any(self.selected(d) for d in self.own))
         if self.error:
             self._say(f"**Cannot load this view.** {self.error}", "danger")
         elif self.frame is None or self.frame.empty:
@@ -169,6 +167,10 @@ class View(pn.viewable.Viewer):
             self._message.visible = False
             self._plot.visible = True
             self._show(self.render(self.frame))
+
+    def _on_status(self, message) -> None:
+        if message == {"reset": True}:  # the status line's Reset: clear this view's own selection
+            self.store.select(**{d: [] for d in self.own})
 
     def _say(self, text: str, kind: str) -> None:
         self._message.object, self._message.alert_type = text, kind
@@ -184,9 +186,58 @@ class View(pn.viewable.Viewer):
         header = pn.Row(
             pn.pane.Markdown(f"#### {self.title}", margin=(0, 8)),
             pn.widgets.TooltipIcon(value=self.help or self.title, margin=(12, 0)) if self.help else None,
-            self._summary, pn.layout.HSpacer(), self._reset, self._download, sizing_mode="stretch_width")
+            self._status, self._download, sizing_mode="stretch_width")
         return pn.Column(header, self._body, css_classes=["view-card"], styles=CARD_STYLES,
                          sizing_mode="stretch_width", name=self.title, margin=(6, 6))
+
+
+class _SessionUpdate:
+    """One filter change in one served session: every view's query runs at once in worker
+    threads, and what they draw goes to the browser together (`pn.io.hold`), one message per
+    wave instead of one per view. Answers ready within SPINNER_AFTER_S form the first wave;
+    only views still waiting then show a spinner in their status line (none for a cached answer,
+    so a quick click does not flicker)."""
+
+    _gathering: "weakref.WeakKeyDictionary[DataStore, _SessionUpdate]" = weakref.WeakKeyDictionary()
+
+    def __init__(self, store: DataStore, doc):
+        self.store, self.doc = store, doc
+        self.views: list[View] = []
+
+    @classmethod
+    def of(cls, store: DataStore, doc) -> "_SessionUpdate":
+        """The update gathering this change's views (the store notifies them all in one tick)."""
+        update = cls._gathering.get(store)
+        if update is None:
+            update = cls._gathering[store] = cls(store, doc)
+            pn.state.execute(update._run)
+        return update
+
+    def add(self, view: View) -> None:
+        if view not in self.views:
+            self.views.append(view)
+
+    async def _run(self) -> None:
+        self._gathering.pop(self.store, None)  # a change from now on starts a new update
+        loop = asyncio.get_running_loop()
+        started = {view: view._start_fetch(loop) for view in self.views}
+        waiting = {task for task in started.values() if task is not None}
+        done: set = set()
+        if waiting:
+            done, waiting = await asyncio.wait(waiting, timeout=SPINNER_AFTER_S)
+        with pn.io.hold(self.doc):
+            for view, task in started.items():
+                if task is None:
+                    view._draw()  # only the highlight changed
+                elif task in done:
+                    task.result()()
+                else:
+                    view._status.updating = True
+        while waiting:
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            with pn.io.hold(self.doc):
+                for task in done:
+                    task.result()()
 
 
 class PlotlyView(View):

@@ -10,10 +10,13 @@ import datetime as dt
 import panel as pn
 import param
 
+from .controls import ChipBar
 from ..data import DATE_DIMENSIONS, FILTER_PARAMETERS, LABELS, LIST_DIMENSIONS, DataStore, value_label
 
 CUSTOMER_GROUP = ("customer_segment", "region", "state", "city", "age_group", "income_bracket",
                   "credit_score_band", "product")
+EMPTY_TEXT = ("No filters: click any chart (a segment, a heatmap cell, a product, a state …) "
+              "or use the sidebar to filter every view.")
 TRANSACTION_GROUP = ("channel", "category_group", "merchant_category", "day_of_week", "transaction_hour", "month")
 
 
@@ -52,36 +55,38 @@ class FilterChips(pn.viewable.Viewer):
 
     def __init__(self, store: DataStore, **params):
         super().__init__(store=store, **params)
-        self._row = pn.FlexBox(sizing_mode="stretch_width", align_items="center")
-        self._clear = pn.widgets.Button(label="Clear all", color="danger", variant="outline",
-                                        height=32, margin=(4, 4))
-        self._clear.on_click(lambda _: self.store.clear())
+        self._bar = ChipBar(self.handle, empty_text=EMPTY_TEXT, sizing_mode="stretch_width", margin=(4, 4))
         store.param.watch(self._update, list(FILTER_PARAMETERS))
         self._update()
 
     @property
-    def chips(self) -> list[pn.widgets.Button]:
-        return [c for c in self._row.objects if isinstance(c, pn.widgets.Button) and c is not self._clear]
+    def chips(self) -> list[dict]:
+        return list(self._bar.chips)
 
-    def _chip(self, dimension: str, value) -> pn.widgets.Button:
+    def _chip(self, dimension: str, value) -> dict:
         text = value.isoformat() if isinstance(value, dt.date) else value_label(dimension, value)
         origin = self.store.origin.get(dimension)
-        chip = pn.widgets.Button(label=f"{LABELS[dimension]}: {text}  ✕", color="primary",
-                                 variant="outline", height=32, margin=(4, 4), css_classes=["filter-chip"],
-                                 description=f"Set by {origin}. Click to remove." if origin else "Click to remove.")
-        chip.on_click(lambda _, d=dimension, v=value: self.store.remove(d, v))
-        return chip
+        return {"label": f"{LABELS[dimension]}: {text}", "dimension": dimension,
+                "value": value.isoformat() if isinstance(value, dt.date) else value,
+                "title": f"Set by {origin}. Click to remove." if origin else "Click to remove."}
 
     def _update(self, *events) -> None:
-        active = self.store.active()
-        if not active:
-            self._row.objects = [pn.pane.Markdown(
-                "No filters: click any chart (a segment, a heatmap cell, a product, a state …) "
-                "or use the sidebar to filter every view.", margin=(4, 8))]
+        self._bar.chips = [self._chip(d, v) for d, v in self.store.active()]
+
+    def handle(self, message) -> None:
+        """A chip's or 'Clear all's click, as the browser sent it. Anything else is ignored: the
+        message comes from the page, so it is matched against the active chips, never trusted."""
+        if not isinstance(message, dict):
             return
-        self._row.objects = [pn.pane.Markdown("**Filters:**", margin=(4, 8))] + \
-            [self._chip(d, v) for d, v in active] + [self._clear]
+        if message.get("clear") is True:
+            self.store.clear()
+            return
+        remove = message.get("remove")
+        for chip in self.chips:
+            if isinstance(remove, dict) and remove.get("dimension") == chip["dimension"] \
+                    and remove.get("value") == chip["value"]:
+                self.store.remove(chip["dimension"], None if chip["dimension"] in DATE_DIMENSIONS else chip["value"])
+                return
 
     def __panel__(self):
-        return self._row
-
+        return self._bar

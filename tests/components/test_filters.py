@@ -36,11 +36,27 @@ def test_chips_one_per_value_removable_and_clear_all(warehouse_url):
     chips = FilterChips(store)
     assert chips.chips == []
     store.select(origin="Merchant spending sunburst", customer_segment=["Premium", "Business"])
-    store.select(channel=["ATM"])
-    names = [c.label for c in chips.chips]
-    assert names == ["Segment: Premium  ✕", "Segment: Business  ✕", "Channel: ATM  ✕"]
-    assert "Merchant spending sunburst" in chips.chips[0].description
-    chips.chips[1].clicks += 1  # remove "Business"
-    assert store.customer_segment == ["Premium"] and len(chips.chips) == 2
-    chips._clear.clicks += 1
+    store.select(channel=["ATM"], day_of_week=[0], date_from=dt.date(2025, 12, 1))
+    names = [c["label"] for c in chips.chips]
+    assert names == ["Segment: Premium", "Segment: Business", "Channel: ATM", "Day of week: Sunday",
+                     "From: 2025-12-01"]
+    assert "Merchant spending sunburst" in chips.chips[0]["title"]
+    chips.handle({"remove": {"dimension": "customer_segment", "value": "Business"}})  # as the page sends it
+    assert store.customer_segment == ["Premium"] and len(chips.chips) == 4
+    chips.handle({"remove": {"dimension": "day_of_week", "value": 0}})
+    chips.handle({"remove": {"dimension": "date_from", "value": "2025-12-01"}})
+    assert store.day_of_week == [] and store.date_from is None and len(chips.chips) == 2
+    chips.handle({"clear": True})
     assert store.active() == [] and chips.chips == []
+
+
+def test_chip_messages_that_match_no_chip_change_nothing(warehouse_url):
+    """The page is not trusted: a forged or stale message cannot set a filter or raise."""
+    store = DataStore(warehouse_url)
+    chips = FilterChips(store)
+    store.select(customer_segment=["Premium"])
+    for message in [None, "clear", {"clear": "yes"}, {"remove": "Premium"}, {"remove": {"dimension": "state"}},
+                    {"remove": {"dimension": "customer_segment", "value": "' OR 1=1 --"}},
+                    {"remove": {"dimension": "__class__", "value": "Premium"}}, {"remove": {"value": "Premium"}}]:
+        chips.handle(message)
+    assert store.customer_segment == ["Premium"] and [c["label"] for c in chips.chips] == ["Segment: Premium"]

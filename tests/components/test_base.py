@@ -1,0 +1,101 @@
+"""The served update path: one filter change updates every view together, spinners only for slow ones."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import param
+from bokeh.document import Document
+
+from dashboard.components import EngagementRadar, MerchantTreemap, TimeHeatmap
+from dashboard.components.base import SPINNER_AFTER_S, _SessionUpdate
+from dashboard.data import DataStore
+
+VIEWS = (TimeHeatmap, MerchantTreemap, EngagementRadar)
+
+
+def _quietly(store: DataStore, **selection) -> None:
+    """Change the filters without the watchers (the test plays the served session's part)."""
+    with param.discard_events(store):
+        store.param.update(**selection)
+
+
+def _expected(url: str, **selection) -> dict[str, object]:
+    store = DataStore(url)
+    store.param.update(**selection)
+    return {cls.title: cls(store).frame for cls in VIEWS}
+
+
+def _slow(store: DataStore, table: str, seconds: float) -> None:
+    fetch = store.fetch
+
+    def slow_fetch(name, ignore=()):
+        if name == table:
+            time.sleep(seconds)
+        return fetch(name, ignore)
+
+    store.fetch = slow_fetch
+
+
+def _update(store, views) -> _SessionUpdate:
+    update = _SessionUpdate(store, Document())
+    for view in views:
+        update.add(view)
+    return update
+
+
+def test_one_change_updates_every_view_and_only_the_slow_one_spins(warehouse_url):
+    store = DataStore(warehouse_url)
+    views = [cls(store) for cls in VIEWS]
+    radar_frame = views[2].frame
+    _quietly(store, customer_segment=["Premium"])
+    _slow(store, MerchantTreemap.table, 3 * SPINNER_AFTER_S + 0.5)
+    seen = {}
+
+    async def run():
+        task = asyncio.ensure_future(_update(store, views)._run())
+        await asyncio.sleep(2 * SPINNER_AFTER_S)
+        seen["loading"] = [v._status.updating for v in views]
+        seen["heatmap"] = views[0].frame.copy()
+        await task
+
+    asyncio.run(run())
+    expected = _expected(warehouse_url, customer_segment=["Premium"])
+    assert seen["loading"] == [False, True, False]  # the fast answers were drawn in the first wave
+    assert seen["heatmap"].equals(expected[TimeHeatmap.title])
+    for view in views:
+        assert view.frame.equals(expected[view.title]), view.title
+        assert not view._status.updating
+    assert views[2].frame is radar_frame  # the radar draws segments itself: highlighted, not re-queried
+
+
+def test_a_newer_change_overtakes_a_slow_answer(warehouse_url):
+    store = DataStore(warehouse_url)
+    treemap = MerchantTreemap(store)
+    _quietly(store, customer_segment=["Premium"])
+    _slow(store, MerchantTreemap.table, 1.0)
+
+    async def run():
+        first = asyncio.ensure_future(_update(store, [treemap])._run())
+        await asyncio.sleep(0.1)
+        _quietly(store, customer_segment=["Business"])
+        await asyncio.gather(first, _update(store, [treemap])._run())
+
+    asyncio.run(run())
+    assert treemap.frame.equals(_expected(warehouse_url, customer_segment=["Business"])[MerchantTreemap.title])
+    assert not treemap._status.updating
+
+
+def test_status_line_says_what_is_shown_and_its_reset_clears_only_the_own_selection(warehouse_url):
+    store = DataStore(warehouse_url)
+    heatmap = TimeHeatmap(store)
+    assert heatmap._status.summary == heatmap.summarize(heatmap.frame) and not heatmap._status.resettable
+    store.select(day_of_week=[0], transaction_hour=[9], channel=["ATM"])
+    assert heatmap._status.resettable  # its own dimensions hold a selection
+    heatmap._on_status({"reset": False})  # anything but the reset message is ignored
+    heatmap._on_status("reset")
+    assert store.day_of_week == [0]
+    heatmap._on_status({"reset": True})
+    assert store.day_of_week == [] and store.transaction_hour == [] and store.channel == ["ATM"]
+    assert not heatmap._status.resettable
+    assert heatmap._status.summary == f"{heatmap.frame['transaction_count'].sum():,} transactions"
