@@ -119,8 +119,11 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
     main = pn.Column(sizing_mode="stretch_width")
     sidebar = pn.Column(sizing_mode="stretch_width")
     # Bootstrap rather than Fast: the Fast design pulls its font from Google, and banks run offline.
+    # No global busy indicator: its class toggles re-lay out the page in the browser (0.5-1 s each
+    # with 13 plots); each view's status line shows its own spinner instead.
     template = pn.template.BootstrapTemplate(
-        title=TITLE, main=[main], sidebar=[sidebar], sidebar_width=330, header_background="#1f4e79")
+        title=TITLE, main=[main], sidebar=[sidebar], sidebar_width=330, header_background="#1f4e79",
+        busy_indicator=None)
 
     def fill() -> None:
         try:
