@@ -83,7 +83,7 @@ def start_timed_server(warehouse_url: str, how: str = "panel", extra_args: tuple
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
     env["DASHBOARD_DATABASE_URL"] = warehouse_url
     if how == "panel":
-        command = [sys.executable, "-m", "panel", "serve", "serve.py", "--address", "127.0.0.1", "--port", str(port),
+        command = [sys.executable, "-m", "panel", "serve", "serve.py", "--warm", "--address", "127.0.0.1", "--port", str(port),
                    "--allow-websocket-origin", f"127.0.0.1:{port}", *extra_args]
         path = "/serve"
     elif how == "python":

@@ -7,7 +7,9 @@ session then fills in the dashboard when the build is done.
 """
 from __future__ import annotations
 
+import html
 import os
+import sys
 import threading
 
 import panel as pn
@@ -109,8 +111,21 @@ def _sidebar(store: DataStore) -> list:
     return [views.FilterSidebar(store), pn.pane.HTML("<hr>", sizing_mode="stretch_width"), freshness, pn.pane.Markdown(HELP, styles={"font-size": "0.85em"})]
 
 
+_REPORTED: set[str] = set()
+
+
 def _problem(text: str) -> pn.pane.Alert:
-    return pn.pane.Alert(f"**The dashboard cannot read its warehouse.** {text}", alert_type="danger")
+    """The problem on the page, and once per process in the server's log (with `--warm`, at start)."""
+    if text not in _REPORTED:
+        _REPORTED.add(text)
+        print(f"[dashboard] cannot read the warehouse: {text}", file=sys.stderr, flush=True)
+    return pn.pane.Alert(f"**The dashboard cannot read its warehouse.** {html.escape(text)}", alert_type="danger")
+
+
+def _notify(event) -> None:
+    """Dropped filter values (see DataStore.notice) as a toast, escaped: the values may be hostile."""
+    if event.new and pn.state.notifications is not None:
+        pn.state.notifications.warning(html.escape(event.new), duration=8000)
 
 
 def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
@@ -130,9 +145,10 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
             store = DataStore(url)
             problems = store.check()
             if problems:
-                main[:] = [_problem(f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
-                                    + ". Build it with `python -m dashboard.warehouse build`.")]
+                more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+                main[:] = [_problem(problems[0] + more)]
                 return
+            store.param.watch(_notify, ["notice"])
             sidebar[:] = _sidebar(store)
             main[:] = _body(store)
         except WarehouseError as exc:

@@ -9,6 +9,7 @@ same segment pay for one query, even when they click at the same moment. The sto
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from typing import Iterable
 
@@ -35,6 +36,9 @@ LABELS = {
     "transaction_hour": "Hour", "month": "Month", "date_from": "From", "date_to": "To",
 }
 
+ENV_QUERY_TIMEOUT = "DASHBOARD_QUERY_TIMEOUT_S"
+DEFAULT_QUERY_TIMEOUT_S = 60.0
+
 _ENGINES: dict[str, sa.Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
@@ -60,12 +64,43 @@ def value_label(dimension: str, value) -> str:
     return str(value)
 
 
+def query_timeout() -> float:
+    """Seconds a dashboard query may run before it is cancelled ($DASHBOARD_QUERY_TIMEOUT_S, default 60)."""
+    try:
+        return max(0.1, float(os.environ.get(ENV_QUERY_TIMEOUT, DEFAULT_QUERY_TIMEOUT_S)))
+    except ValueError:
+        return DEFAULT_QUERY_TIMEOUT_S
+
+
+def _cancel(conn: sa.Connection) -> None:
+    """Stop the statement running on this connection (DuckDB: interrupt; psycopg and most drivers: cancel)."""
+    driver = conn.connection.driver_connection
+    stop = getattr(driver, "interrupt", None) or getattr(driver, "cancel", None)
+    if stop is not None:
+        stop()
+
+
 @pn.cache(max_items=2048, policy="LRU")
 def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
-    """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results."""
+    """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results.
+
+    A query still running after `query_timeout()` seconds is cancelled in the database (a
+    runaway query must not hold a connection and a core for everyone); failures are not cached.
+    """
     query = plan(table, Filters(**dict(key)), _fast_tables(url, stamp))
+    timeout = query_timeout()
     with shared_engine(url).connect() as conn:
-        return pd.read_sql(query, conn)
+        timer = threading.Timer(timeout, _cancel, args=(conn,))
+        timer.start()
+        try:
+            return pd.read_sql(query, conn)
+        except Exception:
+            if not timer.is_alive():  # the timer fired: it was us who stopped the query
+                raise WarehouseError(f"the query took longer than {timeout:g} s and was cancelled; narrow the "
+                                     f"filters, or raise {ENV_QUERY_TIMEOUT}") from None
+            raise
+        finally:
+            timer.cancel()
 
 
 _IN_FLIGHT: dict[tuple, threading.Lock] = {}
@@ -99,6 +134,19 @@ def _distinct_values(url: str, stamp: str, table: str, column: str) -> list:
         return [v for (v,) in conn.execute(sa.select(t.c[column]).distinct().order_by(t.c[column])) if v is not None]
 
 
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
+
+
+def _clip(value, limit: int = 40):
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _read_build_info(url: str) -> dict:
     with shared_engine(url).connect() as conn:
         return dict(conn.execute(sa.select(SILVER_TABLES["build_info"])).mappings().one())
@@ -123,12 +171,16 @@ class DataStore(param.Parameterized):
     month = param.List(default=[], item_type=int)
     date_from = param.CalendarDate(default=None, allow_None=True)
     date_to = param.CalendarDate(default=None, allow_None=True)
+    notice = param.String(default="", doc="The last filter values dropped as unknown, in words (for the page)")
 
     def __init__(self, url: str | None = None, **params):
         super().__init__(**params)
         self.url = database_url(url)
         self._build_info: dict | None = None  # read once per session (see build_info)
         self.origin: dict[str, str] = {}  # dimension -> title of the view whose click set it
+        # Registered before any view's watcher, so it runs first: a value the data does not hold
+        # never reaches a query.
+        self.param.watch(self._drop_unknown, list(LIST_DIMENSIONS))
 
     # -- reading ----------------------------------------------------------------------------
     def filters(self, ignore: Iterable[str] = ()) -> Filters:
@@ -182,7 +234,9 @@ class DataStore(param.Parameterized):
             return [f"there is no warehouse file at {path}; {BUILD_HINT}"]
         try:
             with shared_engine(self.url).connect() as conn:
-                return contract_problems(conn)
+                return [f"{problem}; {BUILD_HINT}" for problem in contract_problems(conn)]
+        except WarehouseError as exc:  # a malformed URL or unknown driver
+            return [str(exc)]
         except Exception as exc:
             return [self._explain(exc)]
 
@@ -196,6 +250,27 @@ class DataStore(param.Parameterized):
         return describe_connect_error(self.url, exc)
 
     # -- writing ----------------------------------------------------------------------------
+    def _drop_unknown(self, *events) -> None:
+        """Keep only values the warehouse holds (a widget, a URL or a forged message can send
+        anything: quotes, markup, 10,000 values); say what was dropped in `notice`."""
+        kept, dropped = {}, []
+        for event in events:
+            known = set(self.options(event.name))
+            values = list(event.new or [])
+            good = list(dict.fromkeys(v for v in values if _hashable(v) and v in known))
+            bad = [v for v in values if not (_hashable(v) and v in known)]
+            if good != values:
+                kept[event.name] = good
+            if bad:
+                more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+                dropped.append(f"{LABELS[event.name]}: {', '.join(repr(_clip(v)) for v in bad[:3])}{more}")
+        if kept:
+            self.param.update(**kept)
+        if dropped:
+            with param.discard_events(self):
+                self.notice = "Ignored filter values not in the data: " + "; ".join(dropped)
+            self.param.trigger("notice")  # even when the same message comes twice
+
     def active(self) -> list[tuple[str, object]]:
         """Every active (dimension, value) pair, in dimension order: one chip each."""
         pairs = [(d, v) for d in LIST_DIMENSIONS for v in getattr(self, d)]

@@ -121,7 +121,7 @@ def test_a_missing_warehouse_is_a_clear_error(tmp_path):
     import duckdb
     duckdb.connect(str(empty)).close()
     store = DataStore(f"duckdb:///{empty}")
-    assert store.check()[0] == "missing table silver.customers"
+    assert store.check()[0] == "missing table silver.customers; build it with: python -m dashboard.warehouse build"
     with pytest.raises(WarehouseError, match="lacks a table the dashboard needs; build it with"):
         store.fetch(TIME)
 
@@ -142,3 +142,54 @@ def test_a_rebuilt_warehouse_is_not_answered_from_the_old_cache(tmp_path):
     data._ENGINES.pop(url).dispose()  # DuckDB: a process may not read and write one file at once
     build_warehouse(url, BankSpec(customers=400, months=3, seed=2))
     assert DataStore(url).fetch(table)["customer_count"].sum() == 400
+
+
+HOSTILE = ["' OR 1=1 --", "Premium'; DROP TABLE gold.analytics_geographic_distribution; --", "<script>alert(1)</script>",
+           "Prémium ☃", "x" * 100_000, ""]
+
+
+def test_values_not_in_the_data_never_reach_a_query_and_are_reported(warehouse_url, monkeypatch):
+    store = DataStore(warehouse_url)
+    asked = []
+    real = data._query_once
+    monkeypatch.setattr(data, "_query_once", lambda url, stamp, table, key: asked.append(key) or real(url, stamp, table, key))
+    notices = []
+    store.param.watch(lambda e: notices.append(e.new), ["notice"])
+    store.select(customer_segment=["Premium", *HOSTILE])
+    assert store.customer_segment == ["Premium"]
+    assert notices and "Segment" in notices[-1] and "OR 1=1" in notices[-1] and "and 3 more" in notices[-1]
+    assert len(notices[-1]) < 400  # a 100,000-character value is clipped in the message
+    store.param.update(state=[f"S{i}" for i in range(10_000)] + ["CA"])  # as a widget would set it
+    assert store.state == ["CA"] and "and 9997 more" in notices[-1]
+    clean = DataStore(warehouse_url)
+    clean.select(customer_segment=["Premium"], state=["CA"])
+    assert store.fetch(TIME).equals(clean.fetch(TIME))  # what is left filters as if typed cleanly
+    for key in asked:
+        for _, values in key:
+            assert not any(v in HOSTILE for v in (values if isinstance(values, tuple) else (values,)))
+    n = len(notices)
+    store.select(customer_segment=["Premium", "' OR 1=1 --"])  # the same notice again is still said
+    assert len(notices) == n + 1
+    store.select(day_of_week=[7, 0], transaction_hour=[24, -1, 3])
+    assert store.day_of_week == [0] and store.transaction_hour == [3]
+
+
+def test_only_unknown_values_make_a_notice(warehouse_url):
+    store = DataStore(warehouse_url)
+    store.select(customer_segment=["Premium", "Premium", "Business"], channel=["ATM"])
+    assert store.notice == "" and store.customer_segment == ["Premium", "Business"]
+
+
+def test_a_query_running_past_the_timeout_is_cancelled_with_a_clear_message(warehouse_url, monkeypatch):
+    import sqlalchemy as sa
+    slow = sa.select(sa.text("sum(hash(a.range + b.range)) AS s")).select_from(
+        sa.text("range(1000000000) a, range(1000) b"))  # 10^12 hashes: hours of work
+    monkeypatch.setattr(data, "plan", lambda *args: slow)
+    monkeypatch.setenv(data.ENV_QUERY_TIMEOUT, "0.5")
+    store = DataStore(warehouse_url, date_from=dt.date(2001, 2, 3))  # filters no other test caches
+    started = time.perf_counter()
+    with pytest.raises(WarehouseError, match=r"longer than 0.5 s and was cancelled.*DASHBOARD_QUERY_TIMEOUT_S"):
+        store.fetch(TIME)
+    assert time.perf_counter() - started < 15
+    monkeypatch.undo()
+    assert not DataStore(warehouse_url).fetch(TIME).empty  # the engine's connections still work

@@ -8,6 +8,7 @@ click into store updates (`selection_from_click`/`_from_tap`). Nothing here know
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import time
 import weakref
@@ -28,7 +29,14 @@ hv.extension("bokeh", logo=False)
 # (VDI, headless) every WebGL repaint is a slow copy to canvas.
 hv.renderer("bokeh").webgl = False
 SPINNER_AFTER_S = 0.3
+RETRY_AFTER_S = 5.0
 pn.extension("plotly", notifications=True)
+
+
+def _served() -> bool:
+    """True inside a `panel serve` session (False in a notebook, a script or a test)."""
+    doc = pn.state.curdoc
+    return doc is not None and doc.session_context is not None
 
 
 class View(pn.viewable.Viewer):
@@ -109,11 +117,10 @@ class View(pn.viewable.Viewer):
         self._draw()
 
     def _on_store(self, *events) -> None:
-        doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:  # a notebook, a script or a test: do it now
+        if not _served():  # a notebook, a script or a test: do it now
             self.refresh()
             return
-        _SessionUpdate.of(self.store, doc).add(self)  # served: with the other views, off the event loop
+        _SessionUpdate.of(self.store, pn.state.curdoc).add(self)  # with the other views, off the event loop
 
     def _start_fetch(self, loop):
         """Begin this view's query in a worker thread, or return None if its data is current."""
@@ -160,7 +167,8 @@ class View(pn.viewable.Viewer):
         self._status.param.update(summary=self.summarize(self.frame) if shown else "",
                                   resettable=any(self.selected(d) for d in self.own))
         if self.error:
-            self._say(f"**Cannot load this view.** {self.error}", "danger")
+            retry = " Trying again every few seconds." if _served() else ""
+            self._say(f"**Cannot load this view.** {html.escape(self.error.rstrip('.'))}.{retry}", "danger")
         elif self.frame is None or self.frame.empty:
             self._say("**No data for this selection.** Remove a filter chip or press *Clear all*.", "warning")
         else:
@@ -196,9 +204,11 @@ class _SessionUpdate:
     threads, and what they draw goes to the browser together (`pn.io.hold`), one message per
     wave instead of one per view. Answers ready within SPINNER_AFTER_S form the first wave;
     only views still waiting then show a spinner in their status line (none for a cached answer,
-    so a quick click does not flicker)."""
+    so a quick click does not flicker). Views whose query failed (the database is down, a query
+    timed out) are retried every RETRY_AFTER_S until they answer: the page heals by itself."""
 
     _gathering: "weakref.WeakKeyDictionary[DataStore, _SessionUpdate]" = weakref.WeakKeyDictionary()
+    _failed: "weakref.WeakKeyDictionary[DataStore, list[View]]" = weakref.WeakKeyDictionary()
 
     def __init__(self, store: DataStore, doc):
         self.store, self.doc = store, doc
@@ -238,6 +248,24 @@ class _SessionUpdate:
             with pn.io.hold(self.doc):
                 for task in done:
                     task.result()()
+        self._retry_later([view for view in started if view.error])
+
+    def _retry_later(self, failed: list[View]) -> None:
+        """Ask the failed views again in RETRY_AFTER_S (one pending retry per session)."""
+        if not failed:
+            return
+        pending = self._failed.get(self.store)
+        if pending is not None:  # a retry is already scheduled: it takes these views too
+            pending.extend(v for v in failed if v not in pending)
+            return
+        self._failed[self.store] = list(failed)
+
+        def retry() -> None:
+            update = _SessionUpdate.of(self.store, self.doc)
+            for view in self._failed.pop(self.store, []):
+                update.add(view)
+
+        pn.state.add_periodic_callback(retry, period=int(RETRY_AFTER_S * 1000), count=1)
 
 
 class PlotlyView(View):

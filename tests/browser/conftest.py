@@ -33,7 +33,7 @@ def start_server(env_overrides: dict[str, str], command: list[str] | None = None
     env.update(env_overrides)
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"server-{port}.log"
-    command = command or [sys.executable, "-m", "panel", "serve", "serve.py", "--address", "127.0.0.1",
+    command = command or [sys.executable, "-m", "panel", "serve", "serve.py", "--warm", "--address", "127.0.0.1",
                           "--allow-websocket-origin", f"127.0.0.1:{port}"]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(command + ["--port", str(port)], cwd=ROOT, env=env, stdout=log,

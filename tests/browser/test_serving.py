@@ -55,3 +55,18 @@ def test_a_missing_warehouse_is_said_on_the_page(tmp_path, browser):
         page.close()
     finally:
         stop_server(proc)
+
+
+def test_a_wrong_database_url_is_said_at_start_in_one_line_without_the_password():
+    from .conftest import free_port
+    url = f"postgresql+psycopg://reader:s3cr3t-pw@127.0.0.1:{free_port()}/bank"  # nothing listens there
+    proc, _, log = start_server({"DASHBOARD_DATABASE_URL": url})  # the README's command, with --warm
+    try:
+        line = wait_until(lambda: next((t for t in log.read_text().splitlines() if t.startswith("[dashboard]")), None),
+                          timeout=60, message="the start-up line")
+        assert line.startswith("[dashboard] cannot read the warehouse: cannot connect to "
+                               "postgresql+psycopg://reader:***@127.0.0.1:")
+        assert "s3cr3t-pw" not in log.read_text()
+        assert "Traceback" not in log.read_text()
+    finally:
+        stop_server(proc)

@@ -30,3 +30,7 @@ def reference(silver, selection: dict | Filters | None = None, own: tuple[str, .
 def click(view, point: dict) -> None:
     """What Panel's Plotly pane does with a browser click on a point."""
     view._plot.click_data = {"points": [point], "selector": None}
+
+# Real values whose combination holds nothing, even for a view that ignores one of them (its own
+# dimension): Atlanta is not in Alaska, and neither is in the Northeast.
+EMPTY = {"state": ["AK"], "city": ["ATLANTA"], "region": ["Northeast"]}

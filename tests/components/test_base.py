@@ -99,3 +99,35 @@ def test_status_line_says_what_is_shown_and_its_reset_clears_only_the_own_select
     assert store.day_of_week == [] and store.transaction_hour == [] and store.channel == ["ATM"]
     assert not heatmap._status.resettable
     assert heatmap._status.summary == f"{heatmap.frame['transaction_count'].sum():,} transactions"
+
+
+def test_a_failing_query_shows_an_error_and_the_view_heals_by_itself(warehouse_url, monkeypatch):
+    import panel as pn
+
+    from dashboard.config import WarehouseError
+
+    store = DataStore(warehouse_url)
+    heatmap = TimeHeatmap(store)
+    _quietly(store, channel=["ATM"])
+    fetch, down = store.fetch, {"now": True}
+
+    def flaky(name, ignore=()):
+        if down["now"]:
+            raise WarehouseError("cannot connect to postgresql://reader:***@db/bank: connection refused")
+        return fetch(name, ignore)
+
+    store.fetch = flaky
+    scheduled, executed = [], []
+    monkeypatch.setattr(pn.state, "add_periodic_callback", lambda cb, period, count: scheduled.append((cb, period, count)))
+    monkeypatch.setattr(pn.state, "execute", lambda cb, **kw: executed.append(cb))
+    asyncio.run(_update(store, [heatmap])._run())
+    assert heatmap.error.startswith("cannot connect") and heatmap._message.visible and not heatmap._plot.visible
+    assert "connection refused" in heatmap._message.object and heatmap._status.summary == ""
+    assert len(scheduled) == 1 and scheduled[0][2] == 1  # one retry, a few seconds later
+
+    down["now"] = False  # the database is back
+    scheduled[0][0]()  # the retry fires: it starts an update of the failed view
+    asyncio.run(executed[-1]())
+    expected = _expected(warehouse_url, channel=["ATM"])[TimeHeatmap.title]
+    assert heatmap.error == "" and heatmap.frame.equals(expected) and heatmap._plot.visible
+    assert len(scheduled) == 1  # healthy: no further retry

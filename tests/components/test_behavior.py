@@ -12,7 +12,7 @@ from dashboard.components.behavior import BehaviorScatter3D, EngagementRadar
 from dashboard.components.style import FADED_OPACITY
 from gold_reference import reference_gold
 
-from .helpers import click, make_store
+from .helpers import EMPTY, click, make_store
 from .helpers import reference as shared_reference
 
 TABLE = "analytics_customer_behavior_clusters"
@@ -166,7 +166,7 @@ def test_scatter_nan_rows_dropped_and_render_safe(warehouse_url):
 
 
 def test_scatter_empty_selection(warehouse_url):
-    view = BehaviorScatter3D(make_store(warehouse_url, state=["ZZ"]))
+    view = BehaviorScatter3D(make_store(warehouse_url, **EMPTY))
     assert view.frame.empty and view._message.visible and not view._plot.visible
     assert "No data" in view._message.object
 
@@ -243,5 +243,5 @@ def test_radar_nan_metric_renders(warehouse_url):
 
 
 def test_radar_empty_selection(warehouse_url):
-    view = EngagementRadar(make_store(warehouse_url, state=["ZZ"]))
+    view = EngagementRadar(make_store(warehouse_url, **EMPTY))
     assert view.frame.empty and view._message.visible and not view._plot.visible

@@ -11,7 +11,7 @@ import pytest
 
 from dashboard.components.credit import CreditRiskBubble, CreditScatterMatrix
 from dashboard.components.style import BAND_COLORS, FADED_OPACITY, INCOME_COLORS
-from .helpers import click, make_store
+from .helpers import EMPTY, click, make_store
 from .helpers import reference as shared_reference
 
 TABLE = "analytics_credit_score_behavior_correlation"
@@ -189,11 +189,11 @@ def test_bubble_click_selects_band_and_income(warehouse_url):
 
 # -- (d) empty selection, NaN, rendering -------------------------------------------------------------
 def test_empty_selection_shows_message(warehouse_url):
-    store = make_store(warehouse_url, state=["ZZ"])
+    store = make_store(warehouse_url, **EMPTY)
     views = (CreditScatterMatrix(store), CreditRiskBubble(store))
     for view in views:
         assert view.frame.empty and view._message.visible and not view._plot.visible
-    store.select(state=[])
+    store.select(state=[], city=[], region=[])
     for view in views:
         assert not view.frame.empty and not view._message.visible and view._plot.visible
 

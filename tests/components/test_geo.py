@@ -16,7 +16,7 @@ from dashboard.components.geo import GeoBubbleMap, GeoMetricsHeatmap, locate
 from dashboard.components.style import FADED_OPACITY
 from dashboard.static import GeoAssets, topojson_url
 from dashboard.warehouse import reference as ref
-from .helpers import click, make_store
+from .helpers import EMPTY, click, make_store
 from .helpers import reference as shared_reference
 
 TABLE = "analytics_geographic_clustering"
@@ -153,7 +153,7 @@ def test_topojson_is_served_by_panels_component_route():
 
 
 def test_bubble_empty_selection(warehouse_url):
-    view = GeoBubbleMap(make_store(warehouse_url, city=["NOWHERE"]))
+    view = GeoBubbleMap(make_store(warehouse_url, **EMPTY))
     assert view.frame.empty and view._message.visible and not view._plot.visible
 
 
@@ -262,7 +262,7 @@ def test_heatmap_tap_is_wired_to_the_cells(warehouse_url):
 
 
 def test_heatmap_empty_selection(warehouse_url):
-    view = GeoMetricsHeatmap(make_store(warehouse_url, state=["ZZ"]))
+    view = GeoMetricsHeatmap(make_store(warehouse_url, **EMPTY))
     assert view.frame.empty and view._message.visible and not view._plot.visible
 
 

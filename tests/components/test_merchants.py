@@ -9,6 +9,8 @@ from dashboard.data import DataStore
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_gold
 
+from .helpers import EMPTY
+
 TABLE = "analytics_merchant_spending_patterns"
 
 
@@ -76,5 +78,5 @@ def test_treemap_click_sets_region_group_and_category(warehouse_url):
 def test_no_data_state(warehouse_url):
     store = DataStore(warehouse_url)
     view = MerchantTreemap(store)
-    store.select(city=["NOWHERE"])
+    store.select(**EMPTY)
     assert view.frame.empty and view._message.visible

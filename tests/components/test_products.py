@@ -14,7 +14,7 @@ from dashboard.components.style import FADED_OPACITY
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_customers
 
-from .helpers import make_store
+from .helpers import EMPTY, make_store
 from .helpers import reference as shared_reference
 
 TABLE = "analytics_product_cross_sell_patterns"
@@ -216,11 +216,11 @@ def test_views_follow_each_other(warehouse_url):
 
 # -- (d) empty selection, rendering --------------------------------------------------------------------
 def test_empty_selection_shows_message(warehouse_url):
-    store = make_store(warehouse_url, state=["ZZ"])
+    store = make_store(warehouse_url, **EMPTY)
     views = (CrossSellNetwork(store), AffinityMatrix(store))
     for view in views:
         assert view.frame.empty and view._message.visible and not view._plot.visible
-    store.select(state=[])  # back to data
+    store.select(state=[], city=[], region=[])  # back to data
     for view in views:
         assert not view.frame.empty and not view._message.visible and view._plot.visible
 

@@ -12,6 +12,8 @@ from dashboard.data import DataStore
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_gold
 
+from .helpers import EMPTY, make_store
+
 TABLE = "analytics_seasonal_patterns"
 
 
@@ -25,12 +27,6 @@ def selections(silver) -> dict[str, dict]:
         "day_of_week": {"day_of_week": [0]},
         "channel": {"channel": ["Mobile", "ATM"]},
     }
-
-
-def make_store(url: str, **selection) -> DataStore:
-    store = DataStore(url)
-    store.param.update(**selection)
-    return store
 
 
 def expected_lines(gold: pd.DataFrame, top: int = 5) -> pd.DataFrame:
@@ -135,7 +131,7 @@ def test_months_across_years_sum_per_month_of_year(warehouse_url):
 
 
 def test_empty_selection(warehouse_url):
-    view = SeasonalLines(make_store(warehouse_url, state=["ZZ"]))
+    view = SeasonalLines(make_store(warehouse_url, **EMPTY))
     assert view.frame.empty and view._message.visible and not view._plot.visible
 
 

@@ -10,6 +10,8 @@ from dashboard.data import DataStore
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_gold
 
+from .helpers import EMPTY
+
 TABLE = "analytics_transaction_time_patterns"
 
 
@@ -79,7 +81,7 @@ def test_channel_area_totals_and_tap_on_a_band(warehouse_url, silver):
 def test_empty_selection_shows_the_no_data_state(warehouse_url):
     store = DataStore(warehouse_url)
     view = TimeHeatmap(store)
-    store.select(state=["ZZ"])
+    store.select(**EMPTY)
     area = HourlyChannelArea(store)
     for v in (view, area):
         assert v.frame.empty and v._message.visible and not v._plot.visible
