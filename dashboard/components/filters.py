@@ -6,6 +6,7 @@ and the chips at once, and a widget change re-filters every chart (linked both w
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import panel as pn
 import param
@@ -34,7 +35,9 @@ class FilterSidebar(pn.viewable.Viewer):
             store.param.date_to, label="Transactions to", sizing_mode="stretch_width")
 
     def _widget(self, dimension: str):
-        options = {value_label(dimension, v): v for v in self.store.options(dimension)}
+        # Bokeh's MultiChoice renders option labels as HTML (Choices.js allowHTML): escape them,
+        # so a city or product name holding markup shows as text and runs nothing.
+        options = {html.escape(value_label(dimension, v)): v for v in self.store.options(dimension)}
         return pn.widgets.MultiChoice.from_param(
             getattr(self.store.param, dimension), options=options, label=LABELS[dimension],
             placeholder="all", sizing_mode="stretch_width", solid=False)

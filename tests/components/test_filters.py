@@ -60,3 +60,14 @@ def test_chip_messages_that_match_no_chip_change_nothing(warehouse_url):
                     {"remove": {"dimension": "__class__", "value": "Premium"}}, {"remove": {"value": "Premium"}}]:
         chips.handle(message)
     assert store.customer_segment == ["Premium"] and [c["label"] for c in chips.chips] == ["Segment: Premium"]
+
+
+def test_sidebar_labels_are_escaped_because_the_widget_renders_them_as_html(warehouse_url, monkeypatch):
+    store = DataStore(warehouse_url)
+    hostile = ['<img src=x onerror="window.__xss=1">', "O'Brien & Sons \"Travel\""]
+    real = store.options
+    monkeypatch.setattr(store, "options", lambda d: hostile + real(d) if d == "merchant_category" else real(d))
+    options = FilterSidebar(store).widgets["merchant_category"].options
+    assert options['&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;'] == hostile[0]  # the value stays raw
+    assert options["O&#x27;Brien &amp; Sons &quot;Travel&quot;"] == hostile[1]
+    assert not any("<" in label for label in options)
