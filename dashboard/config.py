@@ -42,8 +42,23 @@ def duckdb_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+LIBPQ_DRIVERS = ("psycopg", "psycopg2", "psycopg_async")
+CONNECT_TIMEOUT_S = 10
+
+
+def _postgres_session_read_only(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_conn.commit()  # a SET inside a transaction that is later rolled back would be undone
+
+
 def make_engine(url: str | None = None, read_only: bool = False) -> sa.Engine:
-    """An engine for the warehouse; a malformed URL or unknown driver becomes a WarehouseError."""
+    """An engine for the warehouse; a malformed URL or unknown driver becomes a WarehouseError.
+
+    `read_only=True` (the dashboard's engine) opens DuckDB files read-only and makes every
+    PostgreSQL session read-only (`default_transaction_read_only`), whatever the role may do.
+    """
     url = database_url(url)
     try:
         parsed = make_url(url)
@@ -58,10 +73,19 @@ def make_engine(url: str | None = None, read_only: bool = False) -> sa.Engine:
         kwargs["connect_args"] = {"read_only": read_only, "config": config}
     else:
         kwargs["pool_pre_ping"] = True
+    libpq = parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in LIBPQ_DRIVERS
+    if libpq:  # a bounded wait for an unreachable server; the dashboard's sessions read-only
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+        if read_only:
+            connect_args["options"] = " ".join(filter(None, [parsed.query.get("options"),
+                                                             "-c default_transaction_read_only=on"]))
+        kwargs["connect_args"] = connect_args
     try:
         engine = sa.create_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "duckdb":  # DuckDB prints a progress bar to stdout otherwise
             sa.event.listen(engine, "connect", lambda dbapi_conn, _: dbapi_conn.execute("SET enable_progress_bar = false"))
+        elif read_only and parsed.get_backend_name() == "postgresql" and not libpq:  # pg8000 & co: same setting
+            sa.event.listen(engine, "connect", _postgres_session_read_only)
         return engine
     except Exception as exc:  # unknown dialect, missing driver
         raise WarehouseError(f"cannot use database URL {mask_url(url)}: {type(exc).__name__}: "

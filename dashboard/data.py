@@ -245,7 +245,8 @@ class DataStore(param.Parameterized):
         if path is not None and not path.exists():
             return f"there is no warehouse file at {path}; {BUILD_HINT}"
         text = str(getattr(exc, "orig", None) or exc)
-        if "does not exist" in text or "Catalog Error" in text:
+        missing_database = text.lstrip().startswith("connection") or 'database "' in text
+        if ("does not exist" in text and not missing_database) or "Catalog Error" in text:
             return f"the warehouse at {mask_url(self.url)} lacks a table the dashboard needs; {BUILD_HINT}"
         return describe_connect_error(self.url, exc)
 

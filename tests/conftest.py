@@ -33,3 +33,28 @@ def silver(engine) -> dict[str, pd.DataFrame]:
     """Every silver table as a pandas frame: the input of the independent reference computations."""
     with engine.connect() as conn:
         return {name: pd.read_sql(sa.select(table), conn) for name, table in SILVER_TABLES.items()}
+
+
+# -- PostgreSQL (tests/test_postgres.py): a throwaway server, the same small warehouse built into it --
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster (tests/postgres_server.py); skipped where PostgreSQL is not installed."""
+    from postgres_server import PostgresServer, unavailable
+    if reason := unavailable():
+        pytest.skip(reason)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    """The builder's URL of the SMALL warehouse built into PostgreSQL (the build's own code path)."""
+    build_warehouse(postgres_server.builder_url, SMALL)
+    postgres_server.grant_reader()
+    return postgres_server.builder_url
+
+
+@pytest.fixture(scope="session")
+def postgres_reader_url(postgres_server, postgres_url) -> str:
+    """The same warehouse through the `dashboard_reader` role (USAGE + SELECT only)."""
+    return postgres_server.reader_url

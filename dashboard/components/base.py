@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import html
 import io
+import logging
 import time
 import weakref
 from typing import ClassVar
@@ -18,6 +19,7 @@ import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
+from panel.io.state import set_curdoc
 
 from ..config import WarehouseError
 from ..data import FILTER_PARAMETERS, DataStore
@@ -28,6 +30,7 @@ hv.extension("bokeh", logo=False)
 # Canvas, not WebGL: these small plots gain nothing from it, and on software-rendered desktops
 # (VDI, headless) every WebGL repaint is a slow copy to canvas.
 hv.renderer("bokeh").webgl = False
+log = logging.getLogger(__name__)
 SPINNER_AFTER_S = 0.3
 RETRY_AFTER_S = 5.0
 pn.extension("plotly", notifications=True)
@@ -58,7 +61,10 @@ class View(pn.viewable.Viewer):
         self._ticket = 0
         self._message = pn.pane.Alert("", alert_type="light", visible=False, margin=(10, 10))
         self._plot = self._make_pane()
-        self._body = pn.Column(self._message, self._plot, sizing_mode="stretch_width",
+        # Shown and hidden as a box: toggling `visible` on a HoloViews pane itself fails in a
+        # served session (Panel re-syncs its Bokeh stylesheets and raises).
+        self._figure = pn.Column(self._plot, sizing_mode="stretch_width", margin=0)
+        self._body = pn.Column(self._message, self._figure, sizing_mode="stretch_width",
                                min_height=self.height)
         self._download = pn.widgets.FileDownload(
             callback=self._csv, filename=f"{self.slug}.csv", label="CSV", color="light",
@@ -173,7 +179,7 @@ class View(pn.viewable.Viewer):
             self._say("**No data for this selection.** Remove a filter chip or press *Clear all*.", "warning")
         else:
             self._message.visible = False
-            self._plot.visible = True
+            self._figure.visible = True
             self._show(self.render(self.frame))
 
     def _on_status(self, message) -> None:
@@ -182,7 +188,7 @@ class View(pn.viewable.Viewer):
 
     def _say(self, text: str, kind: str) -> None:
         self._message.object, self._message.alert_type = text, kind
-        self._message.visible, self._plot.visible = True, False
+        self._message.visible, self._figure.visible = True, False
 
     def _csv(self) -> io.StringIO:
         buffer = io.StringIO()
@@ -197,6 +203,17 @@ class View(pn.viewable.Viewer):
             self._status, self._download, sizing_mode="stretch_width")
         return pn.Column(header, self._body, css_classes=["view-card"], styles=CARD_STYLES,
                          sizing_mode="stretch_width", name=self.title, margin=(6, 6))
+
+
+def _apply(view: View, task) -> None:
+    """Draw one view's answer; a view that fails to draw says so and does not stop the others."""
+    try:
+        task.result()()
+    except Exception as exc:  # a bug in one view's drawing, not a database problem
+        log.exception("drawing %s failed", view.title)
+        view._set_error(f"drawing this view failed ({type(exc).__name__})")
+        view._status.updating = False
+        view._draw()  # the error state
 
 
 class _SessionUpdate:
@@ -240,14 +257,15 @@ class _SessionUpdate:
                 if task is None:
                     view._draw()  # only the highlight changed
                 elif task in done:
-                    task.result()()
+                    _apply(view, task)
                 else:
                     view._status.updating = True
         while waiting:
             done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             with pn.io.hold(self.doc):
-                for task in done:
-                    task.result()()
+                for view, task in started.items():
+                    if task in done:
+                        _apply(view, task)
         self._retry_later([view for view in started if view.error])
 
     def _retry_later(self, failed: list[View]) -> None:
@@ -261,11 +279,16 @@ class _SessionUpdate:
         self._failed[self.store] = list(failed)
 
         def retry() -> None:
-            update = _SessionUpdate.of(self.store, self.doc)
-            for view in self._failed.pop(self.store, []):
-                update.add(view)
+            with set_curdoc(self.doc):
+                update = _SessionUpdate.of(self.store, self.doc)
+                for view in self._failed.pop(self.store, []):
+                    update.add(view)
 
-        pn.state.add_periodic_callback(retry, period=int(RETRY_AFTER_S * 1000), count=1)
+        self._later(retry)
+
+    def _later(self, callback) -> None:
+        """Run `callback` in RETRY_AFTER_S on this session's document (its own lock and loop)."""
+        self.doc.add_timeout_callback(callback, int(RETRY_AFTER_S * 1000))
 
 
 class PlotlyView(View):

@@ -135,6 +135,7 @@ def _build(engine: sa.Engine, url: str, spec: BankSpec, progress, chunk_customer
             progress("transactions", (i + 1) / n_chunks, f"{n_txn:,} rows, {rate:,.0f} rows/s")
 
     with engine.begin() as conn:
+        _analyze(conn, staging.values())
         conn.execute(staging["build_info"].insert().values(
             as_of_date=spec.as_of, window_start_date=spec.window_start,
             built_at=dt.datetime.now(dt.timezone.utc), seed=spec.seed,
@@ -153,6 +154,14 @@ def _build(engine: sa.Engine, url: str, spec: BankSpec, progress, chunk_customer
     return BuildReport(mask_url(url), spec.customers, n_txn, seconds, t_gen, t_load, t_gold, t_fast)
 
 
+def _analyze(conn: sa.Connection, tables) -> None:
+    """PostgreSQL: gather planner statistics now. Fresh tables have none until autovacuum comes
+    round, and the planner then picks nested loops over the transactions (seconds, not ms)."""
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.exec_driver_sql(f"ANALYZE {qualified(conn, table)}")
+
+
 def _materialise(engine: sa.Engine, schema: str, queries: dict[str, sa.Select], progress, stage: str) -> list[str]:
     """CREATE TABLE <name>__staging AS <query> for each query; returns the names."""
     md = sa.MetaData(schema=schema)
@@ -162,18 +171,63 @@ def _materialise(engine: sa.Engine, schema: str, queries: dict[str, sa.Select], 
         with engine.begin() as conn:
             conn.execute(DropTable(sa.Table(name + STAGING, md), if_exists=True))
             conn.execute(CreateTableAs(query, name + STAGING, schema=schema))
+            _analyze(conn, [sa.Table(name + STAGING, md)])
         progress(stage, (i + 1) / len(queries), name)
     return list(queries)
 
 
+# PostgreSQL: the swap needs an exclusive lock on every live table, so it waits for the queries
+# reading them, and new queries queue behind it. It takes all its locks up front and waits at
+# most SWAP_LOCK_TIMEOUT_MS for them: below the server's deadlock_timeout (1 s by default), so a
+# dashboard query is never the victim of a deadlock with the swap, and the dashboard stalls no
+# longer than that. A swap that gave way rolls back whole (DDL is transactional) and is tried
+# again until SWAP_PATIENCE_S has passed.
+SWAP_LOCK_TIMEOUT_MS = 500
+SWAP_PATIENCE_S = 300.0
+_LOCK_CONFLICTS = ("55P03", "40P01")  # lock_not_available (lock_timeout), deadlock_detected
+_TABLES = sa.Table("tables", sa.MetaData(schema="information_schema"),
+                   sa.Column("table_schema", sa.String), sa.Column("table_name", sa.String))
+
+
+def _lock_conflict(exc: sa.exc.DBAPIError) -> bool:
+    orig = exc.orig
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _LOCK_CONFLICTS
+
+
+def _lock_for_swap(conn: sa.Connection, tables: list[tuple[str, list[str]]]) -> None:
+    """PostgreSQL: every live and staging table of the swap, locked in one statement, bounded wait."""
+    conn.execute(sa.select(sa.func.set_config("lock_timeout", f"{int(SWAP_LOCK_TIMEOUT_MS)}ms", True)))
+    wanted = {(schema, n) for schema, names in tables for name in names for n in (name, name + STAGING)}
+    present = conn.execute(sa.select(_TABLES.c.table_schema, _TABLES.c.table_name)
+                           .where(_TABLES.c.table_schema.in_(sorted({s for s, _ in tables})))).all()
+    locked = [sa.Table(n, sa.MetaData(schema=s)) for s, n in sorted(set(map(tuple, present)) & wanted)]
+    if locked:
+        conn.exec_driver_sql(f"LOCK TABLE {', '.join(qualified(conn, t) for t in locked)} IN ACCESS EXCLUSIVE MODE")
+
+
 def _swap(engine: sa.Engine, tables) -> None:
     """In one transaction, replace each (schema, names) live table by its staging copy."""
-    with engine.begin() as conn:
-        for schema, names in tables:
-            for name in names:
-                conn.execute(DropTable(sa.Table(name, sa.MetaData(schema=schema)), if_exists=True))
-                conn.exec_driver_sql(f"ALTER TABLE {qualified(conn, sa.Table(name + STAGING, sa.MetaData(schema=schema)))} "
-                                     f"RENAME TO {conn.dialect.identifier_preparer.quote(name)}")
+    tables = [(schema, list(names)) for schema, names in tables]
+    deadline = time.monotonic() + SWAP_PATIENCE_S
+    while True:
+        try:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    _lock_for_swap(conn, tables)
+                for schema, names in tables:
+                    for name in names:
+                        conn.execute(DropTable(sa.Table(name, sa.MetaData(schema=schema)), if_exists=True))
+                        conn.exec_driver_sql(f"ALTER TABLE {qualified(conn, sa.Table(name + STAGING, sa.MetaData(schema=schema)))} "
+                                             f"RENAME TO {conn.dialect.identifier_preparer.quote(name)}")
+            return
+        except sa.exc.DBAPIError as exc:
+            if not _lock_conflict(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise WarehouseError(f"{mask_url(engine.url.render_as_string())}: queries kept the live tables locked "
+                                     f"for {SWAP_PATIENCE_S:.0f} s; the new warehouse is built but not swapped in and "
+                                     "the previous one is unchanged (run the build again when the load is lower)") from None
+            time.sleep(0.2)
 
 
 def accelerate_warehouse(url: str | None = None, progress=None) -> float:

@@ -32,6 +32,11 @@ def _ratio(num, den, scale: float = 1.0):
     return _f(num) * scale / sa.func.nullif(_f(den), 0)
 
 
+def _int_sum(x):
+    """SUM of an integer column as BIGINT (PostgreSQL's SUM(bigint) is NUMERIC, DuckDB's HUGEINT)."""
+    return sa.cast(sa.func.sum(x), sa.BigInteger)
+
+
 def _count_if(cond):
     return sa.func.sum(sa.case((cond, 1), else_=0))
 
@@ -247,9 +252,9 @@ class GoldDefinitions:
             _avg(p.c.annual_income).label("avg_annual_income"), _avg(p.c.clv).label("avg_clv"),
             _ratio(_count_if(p.c.customer_segment == "Premium"), n, 100.0).label("premium_pct"),
             _ratio(_count_if(p.c.customer_segment == "Affluent"), n, 100.0).label("affluent_pct"),
-            sa.func.sum(p.c.n_txn).label("total_transactions_90d"), _f(sa.func.sum(p.c.volume)).label("total_volume_90d"),
+            _int_sum(p.c.n_txn).label("total_transactions_90d"), _f(sa.func.sum(p.c.volume)).label("total_volume_90d"),
             _ratio(sa.func.sum(p.c.volume), sa.func.sum(p.c.n_txn)).label("avg_transaction_amount"),
-            sa.func.sum(p.c.n_accounts).label("total_accounts"), _f(sa.func.sum(p.c.total_balance)).label("total_balance"),
+            _int_sum(p.c.n_accounts).label("total_accounts"), _f(sa.func.sum(p.c.total_balance)).label("total_balance"),
             _ratio(sa.func.sum(p.c.total_balance), sa.func.sum(p.c.n_accounts)).label("avg_balance_per_account"),
             _avg(p.c.churn_risk_pct).label("avg_churn_risk_pct"), self._last_updated(),
         ).group_by(p.c.state, p.c.city)

@@ -26,19 +26,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env_overrides: dict[str, str], command: list[str] | None = None, path: str = "/serve"):
-    """Start `panel serve serve.py` (or `command`) on a free port; returns (process, url, log path)."""
+def start_server(env_overrides: dict[str, str], command: list[str] | None = None, path: str = "/serve",
+                 extra_args: tuple[str, ...] = ()):
+    """Start `panel serve serve.py [extra_args]` (or `command`) on a free port; returns (process, url, log path)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
     env.update(env_overrides)
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"server-{port}.log"
     command = command or [sys.executable, "-m", "panel", "serve", "serve.py", "--warm", "--address", "127.0.0.1",
-                          "--allow-websocket-origin", f"127.0.0.1:{port}"]
+                          "--allow-websocket-origin", f"127.0.0.1:{port}", *extra_args]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(command + ["--port", str(port)], cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # --warm runs the app once before the server listens
     while time.time() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=2)

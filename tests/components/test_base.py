@@ -118,16 +118,16 @@ def test_a_failing_query_shows_an_error_and_the_view_heals_by_itself(warehouse_u
 
     store.fetch = flaky
     scheduled, executed = [], []
-    monkeypatch.setattr(pn.state, "add_periodic_callback", lambda cb, period, count: scheduled.append((cb, period, count)))
+    monkeypatch.setattr(_SessionUpdate, "_later", lambda self, cb: scheduled.append(cb))
     monkeypatch.setattr(pn.state, "execute", lambda cb, **kw: executed.append(cb))
     asyncio.run(_update(store, [heatmap])._run())
-    assert heatmap.error.startswith("cannot connect") and heatmap._message.visible and not heatmap._plot.visible
+    assert heatmap.error.startswith("cannot connect") and heatmap._message.visible and not heatmap._figure.visible
     assert "connection refused" in heatmap._message.object and heatmap._status.summary == ""
-    assert len(scheduled) == 1 and scheduled[0][2] == 1  # one retry, a few seconds later
+    assert len(scheduled) == 1  # one retry, a few seconds later
 
     down["now"] = False  # the database is back
-    scheduled[0][0]()  # the retry fires: it starts an update of the failed view
+    scheduled[0]()  # the retry fires: it starts an update of the failed view
     asyncio.run(executed[-1]())
     expected = _expected(warehouse_url, channel=["ATM"])[TimeHeatmap.title]
-    assert heatmap.error == "" and heatmap.frame.equals(expected) and heatmap._plot.visible
+    assert heatmap.error == "" and heatmap.frame.equals(expected) and heatmap._figure.visible
     assert len(scheduled) == 1  # healthy: no further retry

@@ -167,7 +167,7 @@ def test_scatter_nan_rows_dropped_and_render_safe(warehouse_url):
 
 def test_scatter_empty_selection(warehouse_url):
     view = BehaviorScatter3D(make_store(warehouse_url, **EMPTY))
-    assert view.frame.empty and view._message.visible and not view._plot.visible
+    assert view.frame.empty and view._message.visible and not view._figure.visible
     assert "No data" in view._message.object
 
 
@@ -244,4 +244,4 @@ def test_radar_nan_metric_renders(warehouse_url):
 
 def test_radar_empty_selection(warehouse_url):
     view = EngagementRadar(make_store(warehouse_url, **EMPTY))
-    assert view.frame.empty and view._message.visible and not view._plot.visible
+    assert view.frame.empty and view._message.visible and not view._figure.visible

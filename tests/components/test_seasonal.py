@@ -132,7 +132,7 @@ def test_months_across_years_sum_per_month_of_year(warehouse_url):
 
 def test_empty_selection(warehouse_url):
     view = SeasonalLines(make_store(warehouse_url, **EMPTY))
-    assert view.frame.empty and view._message.visible and not view._plot.visible
+    assert view.frame.empty and view._message.visible and not view._figure.visible
 
 
 def test_served_plot_listens_to_taps(warehouse_url):
