@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import param
 from bokeh.document import Document
@@ -37,6 +38,13 @@ def _slow(store: DataStore, table: str, seconds: float) -> None:
     store.fetch = slow_fetch
 
 
+def _in_own_loop(coroutine):
+    """asyncio.run in a thread of its own: an earlier test (Playwright's sync API) may have left an
+    event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _update(store, views) -> _SessionUpdate:
     update = _SessionUpdate(store, Document())
     for view in views:
@@ -59,7 +67,7 @@ def test_one_change_updates_every_view_and_only_the_slow_one_spins(warehouse_url
         seen["heatmap"] = views[0].frame.copy()
         await task
 
-    asyncio.run(run())
+    _in_own_loop(run())
     expected = _expected(warehouse_url, customer_segment=["Premium"])
     assert seen["loading"] == [False, True, False]  # the fast answers were drawn in the first wave
     assert seen["heatmap"].equals(expected[TimeHeatmap.title])
@@ -81,7 +89,7 @@ def test_a_newer_change_overtakes_a_slow_answer(warehouse_url):
         _quietly(store, customer_segment=["Business"])
         await asyncio.gather(first, _update(store, [treemap])._run())
 
-    asyncio.run(run())
+    _in_own_loop(run())
     assert treemap.frame.equals(_expected(warehouse_url, customer_segment=["Business"])[MerchantTreemap.title])
     assert not treemap._status.updating
 
@@ -120,14 +128,14 @@ def test_a_failing_query_shows_an_error_and_the_view_heals_by_itself(warehouse_u
     scheduled, executed = [], []
     monkeypatch.setattr(_SessionUpdate, "_later", lambda self, cb: scheduled.append(cb))
     monkeypatch.setattr(pn.state, "execute", lambda cb, **kw: executed.append(cb))
-    asyncio.run(_update(store, [heatmap])._run())
+    _in_own_loop(_update(store, [heatmap])._run())
     assert heatmap.error.startswith("cannot connect") and heatmap._message.visible and not heatmap._figure.visible
     assert "connection refused" in heatmap._message.object and heatmap._status.summary == ""
     assert len(scheduled) == 1  # one retry, a few seconds later
 
     down["now"] = False  # the database is back
     scheduled[0]()  # the retry fires: it starts an update of the failed view
-    asyncio.run(executed[-1]())
+    _in_own_loop(executed[-1]())
     expected = _expected(warehouse_url, channel=["ATM"])[TimeHeatmap.title]
     assert heatmap.error == "" and heatmap.frame.equals(expected) and heatmap._figure.visible
     assert len(scheduled) == 1  # healthy: no further retry
