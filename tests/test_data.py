@@ -193,3 +193,18 @@ def test_a_query_running_past_the_timeout_is_cancelled_with_a_clear_message(ware
     assert time.perf_counter() - started < 15
     monkeypatch.undo()
     assert not DataStore(warehouse_url).fetch(TIME).empty  # the engine's connections still work
+
+
+def test_an_empty_gold_table_is_named_with_the_build_command(warehouse_url, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from dashboard.config import duckdb_path
+    copy = tmp_path / "emptied.duckdb"
+    shutil.copy(duckdb_path(warehouse_url), copy)
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("DELETE FROM gold.analytics_seasonal_patterns")
+    assert DataStore(f"duckdb:///{copy}").check() == [
+        "table gold.analytics_seasonal_patterns is empty; build it with: python -m dashboard.warehouse build"]
+    assert DataStore(warehouse_url).check() == []

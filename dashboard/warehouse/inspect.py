@@ -15,7 +15,8 @@ _COLUMNS = sa.Table("columns", sa.MetaData(schema="information_schema"),
 
 
 def contract_problems(conn: sa.Connection) -> list[str]:
-    """Every missing table or column of silver and gold, in words (empty when all is there).
+    """Every missing table or column of silver and gold, and every empty gold table, in words
+    (an empty list when all is there).
 
     Reads information_schema, which DuckDB, PostgreSQL and Trino all expose alike.
     """
@@ -33,7 +34,14 @@ def contract_problems(conn: sa.Connection) -> list[str]:
             problems.append(f"missing table {schema}.{table}")
         elif lacking := [c for c in cols if c not in have]:
             problems.append(f"table {schema}.{table} lacks column(s) {', '.join(lacking)}")
+        elif schema == GOLD and _is_empty(conn, schema, table):  # every view would say "no data"
+            problems.append(f"table {schema}.{table} is empty")
     return problems
+
+
+def _is_empty(conn: sa.Connection, schema: str, table: str) -> bool:
+    t = sa.Table(table, sa.MetaData(schema=schema))
+    return conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is None
 
 
 def warehouse_info(url: str | None = None) -> dict[str, object]:
