@@ -22,7 +22,7 @@ from .config import WarehouseError, database_url, describe_connect_error, duckdb
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
 from .warehouse.fast import FAST, plan
-from .warehouse.inspect import BUILD_HINT, contract_problems
+from .warehouse.inspect import BUILD_HINT, TABLES, contract_problems
 from .warehouse.schema import SILVER_TABLES
 
 LIST_DIMENSIONS = CUSTOMER_DIMENSIONS + TRANSACTION_DIMENSIONS
@@ -121,10 +121,8 @@ def _query_once(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
 @pn.cache(max_items=64)
 def _fast_tables(url: str, stamp: str) -> frozenset[str]:
     """The fast-path tables this warehouse has (none for one built elsewhere: plain queries then)."""
-    tables = sa.Table("tables", sa.MetaData(schema="information_schema"),
-                      sa.Column("table_schema", sa.String), sa.Column("table_name", sa.String))
     with shared_engine(url).connect() as conn:
-        return frozenset(conn.execute(sa.select(tables.c.table_name).where(tables.c.table_schema == FAST)).scalars())
+        return frozenset(conn.execute(sa.select(TABLES.c.table_name).where(TABLES.c.table_schema == FAST)).scalars())
 
 
 @pn.cache(max_items=64)

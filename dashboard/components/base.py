@@ -205,7 +205,7 @@ class View(pn.viewable.Viewer):
                          sizing_mode="stretch_width", name=self.title, margin=(6, 6))
 
 
-def _apply(view: View, task) -> None:
+def _draw_answer(view: View, task) -> None:
     """Draw one view's answer; a view that fails to draw says so and does not stop the others."""
     try:
         task.result()()
@@ -257,7 +257,7 @@ class _SessionUpdate:
                 if task is None:
                     view._draw()  # only the highlight changed
                 elif task in done:
-                    _apply(view, task)
+                    _draw_answer(view, task)
                 else:
                     view._status.updating = True
         while waiting:
@@ -265,7 +265,7 @@ class _SessionUpdate:
             with pn.io.hold(self.doc):
                 for view, task in started.items():
                     if task in done:
-                        _apply(view, task)
+                        _draw_answer(view, task)
         self._retry_later([view for view in started if view.error])
 
     def _retry_later(self, failed: list[View]) -> None:

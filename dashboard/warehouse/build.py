@@ -21,7 +21,7 @@ from .filters import NO_FILTERS
 from .generate import GENERATOR_VERSION, Bank, BankSpec
 from .gold import GoldDefinitions, gold_query
 from .load import load_frame, qualified
-from .inspect import BUILD_HINT, contract_problems
+from .inspect import BUILD_HINT, TABLES, contract_problems
 from .schema import GOLD, GOLD_TABLES, SILVER, SILVER_TABLES, silver_metadata
 
 STAGING = "__staging"
@@ -185,8 +185,6 @@ def _materialise(engine: sa.Engine, schema: str, queries: dict[str, sa.Select], 
 SWAP_LOCK_TIMEOUT_MS = 500
 SWAP_PATIENCE_S = 300.0
 _LOCK_CONFLICTS = ("55P03", "40P01")  # lock_not_available (lock_timeout), deadlock_detected
-_TABLES = sa.Table("tables", sa.MetaData(schema="information_schema"),
-                   sa.Column("table_schema", sa.String), sa.Column("table_name", sa.String))
 
 
 def _lock_conflict(exc: sa.exc.DBAPIError) -> bool:
@@ -198,8 +196,8 @@ def _lock_for_swap(conn: sa.Connection, tables: list[tuple[str, list[str]]]) -> 
     """PostgreSQL: every live and staging table of the swap, locked in one statement, bounded wait."""
     conn.execute(sa.select(sa.func.set_config("lock_timeout", f"{int(SWAP_LOCK_TIMEOUT_MS)}ms", True)))
     wanted = {(schema, n) for schema, names in tables for name in names for n in (name, name + STAGING)}
-    present = conn.execute(sa.select(_TABLES.c.table_schema, _TABLES.c.table_name)
-                           .where(_TABLES.c.table_schema.in_(sorted({s for s, _ in tables})))).all()
+    present = conn.execute(sa.select(TABLES.c.table_schema, TABLES.c.table_name)
+                           .where(TABLES.c.table_schema.in_(sorted({s for s, _ in tables})))).all()
     locked = [sa.Table(n, sa.MetaData(schema=s)) for s, n in sorted(set(map(tuple, present)) & wanted)]
     if locked:
         conn.exec_driver_sql(f"LOCK TABLE {', '.join(qualified(conn, t) for t in locked)} IN ACCESS EXCLUSIVE MODE")

@@ -9,6 +9,9 @@ from .schema import GOLD, GOLD_COLUMNS, SILVER, SILVER_TABLES
 BUILD_HINT = "build it with: python -m dashboard.warehouse build"
 
 
+# The information_schema views every engine we support exposes alike (DuckDB, PostgreSQL, Trino).
+TABLES = sa.Table("tables", sa.MetaData(schema="information_schema"),
+                  sa.Column("table_schema", sa.String), sa.Column("table_name", sa.String))
 _COLUMNS = sa.Table("columns", sa.MetaData(schema="information_schema"),
                     sa.Column("table_schema", sa.String), sa.Column("table_name", sa.String),
                     sa.Column("column_name", sa.String))
