@@ -195,16 +195,40 @@ def test_a_query_running_past_the_timeout_is_cancelled_with_a_clear_message(ware
     assert not DataStore(warehouse_url).fetch(TIME).empty  # the engine's connections still work
 
 
-def test_an_empty_gold_table_is_named_with_the_build_command(warehouse_url, tmp_path):
+def _altered_copy(warehouse_url, tmp_path, *statements) -> DataStore:
+    """A store on a copy of the test warehouse changed by `statements` (DuckDB SQL)."""
     import shutil
 
     import duckdb
 
     from dashboard.config import duckdb_path
-    copy = tmp_path / "emptied.duckdb"
+    copy = tmp_path / "altered.duckdb"
     shutil.copy(duckdb_path(warehouse_url), copy)
     with duckdb.connect(str(copy)) as conn:
-        conn.execute("DELETE FROM gold.analytics_seasonal_patterns")
-    assert DataStore(f"duckdb:///{copy}").check() == [
+        for statement in statements:
+            conn.execute(statement)
+    return DataStore(f"duckdb:///{copy}")
+
+
+def test_an_empty_gold_table_is_named_with_the_build_command(warehouse_url, tmp_path):
+    store = _altered_copy(warehouse_url, tmp_path, "DELETE FROM gold.analytics_seasonal_patterns")
+    assert store.check() == [
         "table gold.analytics_seasonal_patterns is empty; build it with: python -m dashboard.warehouse build"]
     assert DataStore(warehouse_url).check() == []
+
+
+def test_columns_of_the_wrong_type_are_named(warehouse_url, tmp_path):
+    """Text where numbers are read (a CSV loaded untyped, say) would break views with odd errors."""
+    store = _altered_copy(
+        warehouse_url, tmp_path,
+        "ALTER TABLE gold.analytics_geographic_clustering ALTER avg_clv TYPE VARCHAR",
+        "ALTER TABLE gold.analytics_geographic_clustering ALTER city TYPE INTEGER USING length(city)",
+        "ALTER TABLE silver.transactions ALTER transaction_ts TYPE VARCHAR",
+        # other engines' spellings of the right kinds are fine
+        "ALTER TABLE gold.analytics_seasonal_patterns ALTER transaction_count TYPE DECIMAL(18, 0)",
+        "ALTER TABLE gold.analytics_seasonal_patterns ALTER last_updated TYPE TIMESTAMP")
+    assert store.check() == [
+        "table silver.transactions has column(s) of the wrong type: transaction_ts is VARCHAR (expected time); "
+        "build it with: python -m dashboard.warehouse build",
+        "table gold.analytics_geographic_clustering has column(s) of the wrong type: city is INTEGER (expected "
+        "text); avg_clv is VARCHAR (expected number); build it with: python -m dashboard.warehouse build"]

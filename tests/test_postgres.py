@@ -247,6 +247,22 @@ def test_datastore_check_says_the_database_is_missing(bad_urls):
     assert 'database "no_such_db" does not exist' in problems[0], problems
 
 
+def test_the_contract_holds_on_postgres_and_a_wrong_type_is_named(postgres_reader_url, postgres_url):
+    """PostgreSQL spells its types its own way (`double precision`, `character varying`): none is
+    flagged; a text column where numbers are read is (altered inside a transaction rolled back)."""
+    from dashboard.warehouse.inspect import contract_problems
+    assert DataStore(postgres_reader_url).check() == []
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.connect() as conn, conn.begin() as transaction:
+            conn.execute(sa.text("ALTER TABLE gold.analytics_geographic_clustering ALTER avg_clv TYPE text"))
+            assert contract_problems(conn) == ["table gold.analytics_geographic_clustering has column(s) of the "
+                                               "wrong type: avg_clv is text (expected number)"]
+            transaction.rollback()
+    finally:
+        engine.dispose()
+
+
 # -- atomic rebuild while the dashboard reads ---------------------------------------------------------
 # One statement, so one snapshot: the build stamp and totals from silver, gold and fast together.
 PROBE = sa.text("SELECT (SELECT seed FROM silver.build_info), (SELECT customers FROM silver.build_info), "
