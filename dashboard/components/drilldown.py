@@ -1,0 +1,194 @@
+"""Drill to detail: the customers or transactions behind the current selection, one page at a time.
+
+Pages come from the database (`DataStore.detail`: LIMIT/OFFSET under a stable order), never the
+whole list, which can hold millions of transactions. Every active filter applies, since that is
+the selection. A click on a column header sorts the whole list in the database (Tabulator
+reports it as `sorters`); a filter change, a new sort or the other list starts again at page 1.
+Text cells use Tabulator's `plaintext` formatter, which escapes markup in the data.
+"""
+from __future__ import annotations
+
+import asyncio
+import html
+from functools import partial
+
+import pandas as pd
+import panel as pn
+import param
+from panel.io.state import set_curdoc
+
+from ..config import WarehouseError
+from ..data import FILTER_PARAMETERS, DataStore
+from .base import RETRY_AFTER_S, _served
+from .style import CARD_STYLES
+
+pn.extension("tabulator")
+
+TEXT = "plaintext"
+COUNT = {"type": "money", "symbol": "", "precision": 0}
+MONEY = {"type": "money", "symbol": "$", "precision": 2}
+FLAG = {"type": "tickCross", "crossElement": False}
+# column -> (title, Tabulator formatter), in the store's column order; None keeps Panel's date format
+COLUMNS = {
+    "customers": {
+        "customer_id": ("Customer", TEXT), "customer_segment": ("Segment", TEXT), "age_group": ("Age", TEXT),
+        "income_bracket": ("Income", TEXT), "city": ("City", TEXT), "state": ("State", TEXT),
+        "region": ("Region", TEXT), "credit_score_band": ("Credit band", TEXT),
+        "transaction_count": ("Transactions", COUNT), "total_spend": ("Spend", MONEY)},
+    "transactions": {
+        "transaction_ts": ("Date and time", None), "transaction_id": ("Transaction", TEXT),
+        "customer_id": ("Customer", TEXT), "merchant_name": ("Merchant", TEXT),
+        "merchant_category": ("Category", TEXT), "category_group": ("Category group", TEXT),
+        "channel": ("Channel", TEXT), "amount": ("Amount", MONEY), "is_recurring": ("Recurring", FLAG),
+        "is_international": ("International", FLAG), "is_fraud": ("Fraud", FLAG),
+        "is_high_value": ("≥ $1,000", FLAG)},
+}
+DEFAULT_SORT = {"customers": ("total_spend", True), "transactions": ("transaction_ts", True)}
+MOVES = {"first": ("«", "First page"), "prev": ("‹", "Previous page"),
+         "next": ("›", "Next page"), "last": ("»", "Last page")}
+
+
+def pages(total: int, page_size: int) -> int:
+    """How many pages `total` rows fill (at least one, empty)."""
+    return max(1, -(-total // page_size))
+
+
+class DetailTable(pn.viewable.Viewer):
+    """The customers or transactions behind the selection, a page at a time, sorted by any column."""
+
+    title = "Behind the selection"
+    help = ("The customers or the transactions every active filter selects. Customers: their chosen "
+            "transactions over the full period (all of them without a transaction filter). Click a "
+            "column header to sort the whole list.")
+
+    store = param.ClassSelector(class_=DataStore, doc="The shared reactive store (one per session)")
+    kind = param.Selector(default="customers", objects={"Customers": "customers", "Transactions": "transactions"})
+    page_size = param.Selector(default=25, objects=[10, 25, 50, 100])
+    page = param.Integer(default=1, bounds=(1, None), doc="The page shown (1-based); move with go()")
+    total = param.Integer(default=0, doc="How many rows the selection holds")
+    frame = param.DataFrame(default=None, doc="The rows shown")
+    error = param.String(default="", doc="Why the last query failed, if it did")
+
+    def __init__(self, store: DataStore | None = None, **params):
+        super().__init__(store=store if store is not None else DataStore(), **params)
+        self._sort = DEFAULT_SORT[self.kind]
+        self._ticket = 0
+        self._retry_pending = False
+        self._table = pn.widgets.Tabulator(pd.DataFrame(), disabled=True, show_index=False, pagination=None,
+                                           selectable=False, layout="fit_data_table", sizing_mode="stretch_width")
+        self._table.param.watch(self._on_sorters, ["sorters"])
+        self._buttons = {move: pn.widgets.Button(label=icon, description=tip, width=40, color="light")
+                         for move, (icon, tip) in MOVES.items()}
+        for move, button in self._buttons.items():
+            button.on_click(lambda _, move=move: self.go(self._target(move)))
+        self._label = pn.pane.Markdown("", margin=(4, 12))
+        self._message = pn.pane.Alert("", alert_type="light", visible=False, margin=(10, 10))
+        self._body = pn.Column(self._table, sizing_mode="stretch_width", margin=0)
+        self.param.watch(self._on_kind, ["kind"])
+        self.param.watch(self._on_page_size, ["page_size"])
+        self.store.param.watch(lambda *_: self.go(1), list(FILTER_PARAMETERS))
+        self.go(self.page)
+
+    # -- navigation -------------------------------------------------------------------------------
+    def go(self, page: int) -> None:
+        """Show page `page` (clamped to the pages there are) under the current filters and sort."""
+        request = (self.kind, max(1, int(page)), self.page_size, *self._sort)
+        self._ticket += 1
+        if _served():  # off the event loop: the other sessions' clicks must not wait for this query
+            pn.state.execute(partial(self._load_later, request, self._ticket, pn.state.curdoc))
+        else:
+            self._apply(*self._load(*request))
+
+    def _target(self, move: str) -> int:
+        last = pages(self.total, self.page_size)
+        return {"first": 1, "prev": self.page - 1, "next": self.page + 1, "last": last}[move]
+
+    def _on_kind(self, event) -> None:
+        self._sort = DEFAULT_SORT[event.new]
+        self.go(1)
+
+    def _on_page_size(self, event) -> None:
+        self.go((self.page - 1) * event.old // event.new + 1)  # the page holding the first row shown
+
+    def _on_sorters(self, event) -> None:
+        """A click on a column header: sort the whole list in the database. Anything else
+        (an unknown column from a forged message) puts the current sort back."""
+        first = (event.new or [{}])[0]
+        sort = (first.get("field"), first.get("dir") == "desc")
+        if sort[0] not in COLUMNS[self.kind]:
+            self._table.sorters = self._sorters()
+        elif sort != self._sort:
+            self._sort = sort
+            self.go(1)
+
+    def _sorters(self) -> list[dict]:
+        return [{"field": self._sort[0], "dir": "desc" if self._sort[1] else "asc"}]
+
+    # -- data flow -----------------------------------------------------------------------------------
+    def _load(self, kind: str, page: int, page_size: int, sort: str, descending: bool):
+        """(request, rows, total, error); a page past the end (the selection shrank) becomes the last."""
+        try:
+            rows, total = self.store.detail(kind, page, page_size, sort, descending)
+            if page > pages(total, page_size):
+                page = pages(total, page_size)
+                rows, total = self.store.detail(kind, page, page_size, sort, descending)
+            return (kind, page, page_size, sort, descending), rows, total, ""
+        except WarehouseError as exc:
+            return (kind, page, page_size, sort, descending), None, 0, str(exc)
+
+    async def _load_later(self, request: tuple, ticket: int, doc) -> None:
+        answer = await asyncio.get_running_loop().run_in_executor(None, self._load, *request)
+        if ticket == self._ticket:  # else a newer request is on its way
+            with set_curdoc(doc), pn.io.hold(doc):
+                self._apply(*answer)
+
+    def _apply(self, request: tuple, rows: pd.DataFrame | None, total: int, error: str) -> None:
+        kind, page, page_size, _, _ = request
+        self.param.update(page=page, total=total, frame=rows, error=error)
+        first, last = (page - 1) * page_size + 1, min(page * page_size, total)
+        self._label.object = f"Rows {first:,}–{last:,} of {total:,} {kind}" if total else ""
+        for move, button in self._buttons.items():
+            button.disabled = bool(error) or (page <= 1 if move in ("first", "prev") else
+                                              page >= pages(total, page_size))
+        if error:
+            retry = " Trying again every few seconds." if _served() else ""
+            self._say(f"**Cannot load this view.** {html.escape(error.rstrip('.'))}.{retry}", "danger")
+            self._retry_later()
+        elif not total:
+            self._say(f"**No {kind} for this selection.** Remove a filter chip or press *Clear all*.", "warning")
+        else:
+            self._message.visible, self._body.visible = False, True
+            columns = COLUMNS[kind]
+            self._table.param.update(
+                value=rows, titles={c: title for c, (title, _) in columns.items()},
+                formatters={c: fmt for c, (_, fmt) in columns.items() if fmt is not None}, sorters=self._sorters())
+
+    def _say(self, text: str, kind: str) -> None:
+        self._message.object, self._message.alert_type = text, kind
+        self._message.visible, self._body.visible = True, False
+
+    def _retry_later(self) -> None:
+        """In a served session, ask again in RETRY_AFTER_S (one pending retry), so the table heals by itself."""
+        if not _served() or self._retry_pending:
+            return
+        self._retry_pending, doc = True, pn.state.curdoc
+
+        def retry() -> None:
+            self._retry_pending = False
+            with set_curdoc(doc):
+                self.go(self.page)
+
+        doc.add_timeout_callback(retry, int(RETRY_AFTER_S * 1000))
+
+    def __panel__(self):
+        b = self._buttons
+        header = pn.Row(pn.pane.Markdown(f"#### {self.title}", margin=(0, 8)),
+                        pn.widgets.TooltipIcon(value=self.help, margin=(12, 0)),
+                        pn.widgets.RadioButtonGroup.from_param(self.param.kind, color="primary", variant="outline",
+                                                               margin=(6, 12)),
+                        sizing_mode="stretch_width")
+        pager = pn.Row(b["first"], b["prev"], self._label, b["next"], b["last"],
+                       pn.widgets.Select.from_param(self.param.page_size, label="", width=70, margin=(5, 12),
+                                                    description="Rows per page"))
+        return pn.Column(header, self._message, self._body, pager, css_classes=["view-card"], styles=CARD_STYLES,
+                         sizing_mode="stretch_width", name=self.title, margin=(6, 6))

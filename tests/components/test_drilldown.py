@@ -1,0 +1,169 @@
+"""The drill-down table: page 1 after a filter change, paging, its label, sorting by header, the two
+lists, empty and error states, and the served path (off the event loop, retried after a failure)."""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import panel as pn
+from bokeh.document import Document
+from panel.io.state import set_curdoc
+
+from dashboard.components import drilldown
+from dashboard.components.drilldown import COLUMNS, DetailTable
+from dashboard.config import WarehouseError
+from dashboard.data import DataStore
+from gold_reference import reference_customers
+
+from .helpers import EMPTY, make_store
+
+
+def click(view: DetailTable, move: str) -> None:
+    view._buttons[move].clicks += 1
+
+
+def disabled(view: DetailTable) -> list[bool]:
+    return [view._buttons[m].disabled for m in ("first", "prev", "next", "last")]
+
+
+def test_page_one_of_the_selection_and_again_after_a_filter_change(warehouse_url, silver):
+    store = DataStore(warehouse_url)
+    view = DetailTable(store)
+    assert view.kind == "customers" and view.page == 1 and view.total == 1500
+    assert view._label.object == "Rows 1–25 of 1,500 customers"
+    assert view.frame.equals(store.detail("customers", 1, 25, "total_spend", True)[0])
+    assert view._table.value.equals(view.frame)
+    view.go(4)
+    store.select(customer_segment=["Premium"])
+    n = len(reference_customers(silver, store.filters()))
+    assert view.page == 1 and view.total == n and view._label.object == f"Rows 1–25 of {n:,} customers"
+    assert set(view.frame["customer_segment"]) == {"Premium"}
+
+
+def test_paging_moves_and_the_buttons_know_the_edges(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = DetailTable(store)
+    assert disabled(view) == [True, True, False, False]
+    click(view, "next")
+    assert view.page == 2 and view._label.object == "Rows 26–50 of 1,500 customers"
+    assert view.frame.equals(store.detail("customers", 2, 25, "total_spend", True)[0])
+    click(view, "last")
+    assert view.page == 60 and view._label.object == "Rows 1,476–1,500 of 1,500 customers"
+    assert disabled(view) == [False, False, True, True]
+    click(view, "prev")
+    assert view.page == 59
+    click(view, "first")
+    assert view.page == 1 and disabled(view) == [True, True, False, False]
+    view.go(10_000)  # past the end: the last page
+    assert view.page == 60
+    view.go(3)
+    view.page_size = 10  # rows 51-75 were shown: the page holding row 51
+    assert view.page == 6 and view._label.object == "Rows 51–60 of 1,500 customers" and len(view.frame) == 10
+
+
+def test_the_transactions_list_with_its_own_columns_and_newest_first(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = DetailTable(store)
+    view.go(3)
+    view.kind = "transactions"
+    total = store.detail("transactions", 1, 1)[1]
+    assert view.page == 1 and view._label.object == f"Rows 1–25 of {total:,} transactions"
+    assert view._table.sorters == [{"field": "transaction_ts", "dir": "desc"}]
+    assert view.frame["transaction_ts"].is_monotonic_decreasing
+    click(view, "last")
+    first = (drilldown.pages(total, 25) - 1) * 25 + 1
+    assert view._label.object == f"Rows {first:,}–{total:,} of {total:,} transactions"
+
+
+def test_a_header_click_sorts_the_whole_list_from_page_one(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = DetailTable(store, kind="transactions")
+    view.go(5)
+    view._table.sorters = [{"field": "amount", "dir": "asc"}]  # what Tabulator sends on a header click
+    assert view.page == 1 and view.frame.equals(store.detail("transactions", 1, 25, "amount", False)[0])
+    shown = view.frame
+    view._table.sorters = [{"field": "amount; DROP TABLE silver.transactions", "dir": "asc"}]  # forged
+    assert view._table.sorters == [{"field": "amount", "dir": "asc"}] and view.frame is shown
+
+
+def test_every_column_is_labelled_and_text_is_never_markup(warehouse_url):
+    """Names in the data may hold markup: every text column uses Tabulator's escaping plaintext formatter."""
+    store = DataStore(warehouse_url)
+    view = DetailTable(store)
+    for kind in ("transactions", "customers"):
+        view.kind = kind
+        frame = store.detail(kind, 1, 1)[0]
+        assert list(COLUMNS[kind]) == list(frame.columns) == list(view._table.value.columns)
+        assert set(view._table.titles) == set(frame.columns)
+        text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c]) or c.endswith("_id")]
+        assert text and all(view._table.formatters[c] == "plaintext" for c in text), kind
+        assert view._table.formatters[{"customers": "total_spend", "transactions": "amount"}[kind]]["symbol"] == "$"
+
+
+def test_an_empty_selection_says_so(warehouse_url):
+    view = DetailTable(make_store(warehouse_url, **EMPTY))
+    assert view.total == 0 and view._label.object == "" and disabled(view) == [True, True, True, True]
+    assert view._message.visible and not view._body.visible and view._message.alert_type == "warning"
+    assert "No customers for this selection" in view._message.object
+    view.store.clear()
+    assert view.total == 1500 and not view._message.visible and view._body.visible
+
+
+def test_a_failed_query_says_why_and_a_later_change_recovers(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = DetailTable(store)
+    detail = store.detail
+    store.detail = lambda *a: (_ for _ in ()).throw(WarehouseError("the query took <b>too long</b>"))
+    store.select(channel=["ATM"])
+    assert view.error and view._message.alert_type == "danger" and not view._body.visible
+    assert "Cannot load this view" in view._message.object and "&lt;b&gt;too long" in view._message.object
+    assert disabled(view) == [True, True, True, True]
+    store.detail = detail
+    store.select(channel=["Mobile"])  # the next change asks again
+    assert view.error == "" and view._body.visible and view.total > 0
+
+
+def _in_own_loop(coroutine):
+    """asyncio.run in a thread of its own (an earlier test may have left a loop running in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def test_served_queries_run_later_the_newest_wins_and_failures_retry(warehouse_url, monkeypatch):
+    store = DataStore(warehouse_url)
+    view = DetailTable(store)
+    executed, detail, down = [], store.detail, {"now": False}
+
+    def flaky(*args):
+        if down["now"]:
+            raise WarehouseError("cannot connect to the warehouse")
+        return detail(*args)
+
+    store.detail = flaky
+    monkeypatch.setattr(drilldown, "_served", lambda: True)
+    monkeypatch.setattr(pn.state, "execute", lambda callback, **kw: executed.append(callback))
+    doc = Document()
+    with set_curdoc(doc):
+        view.go(2)
+        view.go(3)
+        assert view.page == 1 and len(executed) == 2  # nothing ran on the event loop
+        _in_own_loop(executed[0]())  # overtaken by the newer request: dropped
+        assert view.page == 1
+        _in_own_loop(executed[1]())
+        assert view.page == 3 and view._label.object == "Rows 51–75 of 1,500 customers"
+
+        down["now"] = True
+        view.go(4)
+        _in_own_loop(executed[-1]())
+        assert "Trying again every few seconds" in view._message.object
+        (retry,) = doc.session_callbacks  # one retry, a few seconds later
+        down["now"] = False
+        retry.callback()
+        _in_own_loop(executed[-1]())
+        assert view.error == "" and view.page == 4 and view._body.visible and not doc.session_callbacks
+
+
+def test_it_works_alone_in_a_notebook_cell(warehouse_url):
+    root = pn.panel(DetailTable(DataStore(warehouse_url))).get_root()
+    assert root is not None
