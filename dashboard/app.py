@@ -19,6 +19,7 @@ from .config import WarehouseError, database_url, default_duckdb_path, duckdb_pa
 from .data import DataStore
 from .warehouse.build import build_warehouse
 from .warehouse.generate import BankSpec
+from .workbook import workbook
 
 TITLE = "Banking analytics"
 SECTIONS = (
@@ -32,10 +33,12 @@ SECTIONS = (
 )
 HELP = """**How to use.** Click a mark in any chart to filter every other chart to it: a segment in the
 sunburst or radar, a cell of the time heatmap, a product in the network, a state on the map … The chart
-you clicked keeps showing everything and highlights your choice; click the same mark again (or its
-*Reset* button) to undo. Selections add up across charts (AND); several values of one kind combine
-with OR. Active filters show as chips above the charts: click a chip to remove it. Every chart's *CSV*
-button downloads exactly the data it shows."""
+you clicked keeps showing everything and highlights your choice; click the same mark again, double-click
+the chart or press its *Reset* to clear it. Selections add up across charts (AND); several values of one
+kind combine with OR. Active filters show above the charts as chips, grouped by the chart that set them:
+click a chip to remove it, *Undo* to take back the last change. The address bar holds the filters: copy it
+to share this view; the browser's back and forward buttons step through your filters. Every chart's *CSV*
+button downloads exactly the data it shows; *Excel workbook* gives them all, a sheet each."""
 
 
 class _FirstBuild:
@@ -94,21 +97,36 @@ def dashboard_views(store: DataStore) -> list[tuple[str, list]]:
             for title, names in SECTIONS]
 
 
-def _body(store: DataStore) -> list:
-    sections = []
-    for title, items in dashboard_views(store):
+def _body(store: DataStore, link: views.Permalink, sections: list[tuple[str, list]]) -> list:
+    body = [link, views.FilterChips(store)]
+    for title, items in sections:
         if items:
-            sections.append(pn.pane.Markdown(f"### {title}", margin=(18, 10, 0, 10)))
-            sections.append(pn.GridBox(*items, ncols=min(2, len(items)), sizing_mode="stretch_width"))
-    return [views.FilterChips(store), *sections]
+            body.append(pn.pane.Markdown(f"### {title}", margin=(18, 10, 0, 10)))
+            body.append(pn.GridBox(*items, ncols=min(2, len(items)), sizing_mode="stretch_width"))
+    body += [pn.pane.Markdown("### Drill to detail: the customers and transactions behind the filters",
+                              margin=(18, 10, 0, 10)), views.DetailTable(store)]
+    return body
 
 
-def _sidebar(store: DataStore) -> list:
+def _excel_button(store: DataStore, shown: list) -> pn.widgets.FileDownload:
+    """Every view's shown frame under the current filters, one sheet each."""
+    def export():
+        return workbook(shown, store.describe(), store.url, store.build_info()["built_at"])
+    return pn.widgets.FileDownload(callback=export, filename="banking_dashboard.xlsx", label="Excel workbook",
+                                   button_type="primary", sizing_mode="stretch_width",
+                                   description="Every chart's data under the current filters, a sheet each")
+
+
+def _sidebar(store: DataStore, shown: list) -> list:
+    return [_excel_button(store, shown), views.FilterSidebar(store), pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
+            pn.pane.Markdown(HELP, styles={"font-size": "0.85em"})]
+
+
+def freshness(store: DataStore) -> str:
+    """The header's line: how fresh the data is and which warehouse it comes from (escaped HTML)."""
     info = store.build_info()
-    freshness = pn.pane.Markdown(
-        f"**Data as of** {info['as_of_date']:%d %b %Y}  \n**Built** {info['built_at']:%Y-%m-%d %H:%M} UTC  \n"
-        f"**Warehouse** `{mask_url(store.url)}`", styles={"font-size": "0.85em"})
-    return [views.FilterSidebar(store), pn.pane.HTML("<hr>", sizing_mode="stretch_width"), freshness, pn.pane.Markdown(HELP, styles={"font-size": "0.85em"})]
+    return (f"Data as of <b>{info['as_of_date']:%d %b %Y}</b> · built {info['built_at']:%Y-%m-%d %H:%M} UTC · "
+            f"<code style='color:inherit'>{html.escape(mask_url(store.url))}</code>")
 
 
 _REPORTED: set[str] = set()
@@ -123,14 +141,26 @@ def _problem(text: str) -> pn.pane.Alert:
 
 
 def _notify(event) -> None:
-    """Dropped filter values (see DataStore.notice) as a toast, escaped: the values may be hostile."""
-    if event.new and pn.state.notifications is not None:
-        pn.state.notifications.warning(html.escape(event.new), duration=8000)
+    """Dropped filter values (see DataStore.notice) as a toast, escaped: the values may be hostile.
+    A notice from the session's start (a shared link's) waits until the page has loaded."""
+    if not event.new:
+        return
+
+    def show() -> None:
+        if pn.state.notifications is not None:
+            pn.state.notifications.warning(html.escape(event.new), duration=20000)
+    if pn.state.loaded:
+        show()
+    else:
+        pn.state.onload(show)  # runs at once outside a server
 
 
 def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
     """One session's dashboard (call once per session; `panel serve serve.py` does)."""
     url = database_url(url)
+    # Per session: Panel keeps config set inside a session (the imports' pn.extension ran in the
+    # first one only) for that session.
+    pn.config.notifications = True
     main = pn.Column(sizing_mode="stretch_width")
     sidebar = pn.Column(sizing_mode="stretch_width")
     # Bootstrap rather than Fast: the Fast design pulls its font from Google, and banks run offline.
@@ -139,6 +169,8 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
     template = pn.template.BootstrapTemplate(
         title=TITLE, main=[main], sidebar=[sidebar], sidebar_width=330, header_background="#1f4e79",
         busy_indicator=None)
+    header = pn.pane.HTML("", styles={"color": "#fff", "font-size": "0.9em"}, margin=(14, 10))
+    template.header.extend([header, views.ThemeSwitch(dark=pn.config.theme == "dark", margin=(8, 10))])
 
     def fill() -> None:
         try:
@@ -149,8 +181,12 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
                 main[:] = [_problem(problems[0] + more)]
                 return
             store.param.watch(_notify, ["notice"])
-            sidebar[:] = _sidebar(store)
-            main[:] = _body(store)
+            link = views.Permalink(store)  # the URL's filters, before any view queries
+            sections = dashboard_views(store)
+            shown = [view for _, items in sections for view in items]
+            sidebar[:] = _sidebar(store, shown)
+            main[:] = _body(store, link, sections)
+            header.object = freshness(store)
         except WarehouseError as exc:
             main[:] = [_problem(str(exc))]
 

@@ -53,6 +53,13 @@ def _postgres_session_read_only(dbapi_conn, _record) -> None:
     dbapi_conn.commit()  # a SET inside a transaction that is later rolled back would be undone
 
 
+def _duckdb_quiet(dbapi_conn, _) -> None:
+    """No progress bar on stdout. In Jupyter DuckDB starts with it off and refuses any change
+    (even to off) without ipywidgets, so it is switched off only where it is on."""
+    if dbapi_conn.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0]:
+        dbapi_conn.execute("SET enable_progress_bar = false")
+
+
 def make_engine(url: str | None = None, read_only: bool = False) -> sa.Engine:
     """An engine for the warehouse; a malformed URL or unknown driver becomes a WarehouseError.
 
@@ -83,7 +90,7 @@ def make_engine(url: str | None = None, read_only: bool = False) -> sa.Engine:
     try:
         engine = sa.create_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "duckdb":  # DuckDB prints a progress bar to stdout otherwise
-            sa.event.listen(engine, "connect", lambda dbapi_conn, _: dbapi_conn.execute("SET enable_progress_bar = false"))
+            sa.event.listen(engine, "connect", _duckdb_quiet)
         elif read_only and parsed.get_backend_name() == "postgresql" and not libpq:  # pg8000 & co: same setting
             sa.event.listen(engine, "connect", _postgres_session_read_only)
         return engine

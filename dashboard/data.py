@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from .config import WarehouseError, database_url, describe_connect_error, duckdb_path, make_engine, mask_url
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
+from .warehouse.detail import check as check_detail, count_query, page_query
 from .warehouse.fast import FAST, plan
 from .warehouse.inspect import BUILD_HINT, TABLES, contract_problems
 from .warehouse.schema import SILVER_TABLES
@@ -36,6 +37,7 @@ LABELS = {
     "transaction_hour": "Hour", "month": "Month", "date_from": "From", "date_to": "To",
 }
 
+UNDO_DEPTH = 100
 ENV_QUERY_TIMEOUT = "DASHBOARD_QUERY_TIMEOUT_S"
 DEFAULT_QUERY_TIMEOUT_S = 60.0
 
@@ -82,12 +84,21 @@ def _cancel(conn: sa.Connection) -> None:
 
 @pn.cache(max_items=2048, policy="LRU")
 def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
-    """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results.
+    """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results."""
+    return _read(url, plan(table, Filters(**dict(key)), _fast_tables(url, stamp)))
 
-    A query still running after `query_timeout()` seconds is cancelled in the database (a
+
+@pn.cache(max_items=512, policy="LRU")
+def _run_detail(url: str, stamp: str, kind: str, key: tuple, page: tuple | None) -> pd.DataFrame:
+    """A drill-down list's length (one cell) when `page` is None, else that (page, size, sort, descending)."""
+    filters = Filters(**dict(key))
+    return _read(url, count_query(kind, filters) if page is None else page_query(kind, filters, *page))
+
+
+def _read(url: str, query: sa.Select) -> pd.DataFrame:
+    """Run a query. One still running after `query_timeout()` seconds is cancelled in the database (a
     runaway query must not hold a connection and a core for everyone); failures are not cached.
     """
-    query = plan(table, Filters(**dict(key)), _fast_tables(url, stamp))
     timeout = query_timeout()
     with shared_engine(url).connect() as conn:
         timer = threading.Timer(timeout, _cancel, args=(conn,))
@@ -140,7 +151,7 @@ def _hashable(value) -> bool:
         return False
 
 
-def _clip(value, limit: int = 40):
+def clip_text(value, limit: int = 40):
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "…"
 
@@ -170,6 +181,7 @@ class DataStore(param.Parameterized):
     date_from = param.CalendarDate(default=None, allow_None=True)
     date_to = param.CalendarDate(default=None, allow_None=True)
     notice = param.String(default="", doc="The last filter values dropped as unknown, in words (for the page)")
+    can_undo = param.Boolean(default=False, doc="Whether undo() has a filter change to take back")
 
     def __init__(self, url: str | None = None, **params):
         super().__init__(**params)
@@ -179,6 +191,9 @@ class DataStore(param.Parameterized):
         # Registered before any view's watcher, so it runs first: a value the data does not hold
         # never reaches a query.
         self.param.watch(self._drop_unknown, list(LIST_DIMENSIONS))
+        self._undo: list[tuple] = []  # the states before each change, newest last
+        self._now = self._snapshot()
+        self.param.watch(self._record, list(FILTER_PARAMETERS))
 
     # -- reading ----------------------------------------------------------------------------
     def filters(self, ignore: Iterable[str] = ()) -> Filters:
@@ -262,13 +277,49 @@ class DataStore(param.Parameterized):
                 kept[event.name] = good
             if bad:
                 more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-                dropped.append(f"{LABELS[event.name]}: {', '.join(repr(_clip(v)) for v in bad[:3])}{more}")
+                dropped.append(f"{LABELS[event.name]}: {', '.join(repr(clip_text(v)) for v in bad[:3])}{more}")
         if kept:
             self.param.update(**kept)
         if dropped:
-            with param.discard_events(self):
-                self.notice = "Ignored filter values not in the data: " + "; ".join(dropped)
-            self.param.trigger("notice")  # even when the same message comes twice
+            self.tell("Ignored filter values not in the data: " + "; ".join(dropped))
+
+    def tell(self, text: str) -> None:
+        """Say something about the filters on the page (`notice`), even the same thing twice in a row."""
+        with param.discard_events(self):
+            self.notice = text
+        self.param.trigger("notice")
+
+    # -- history ------------------------------------------------------------------------------
+    def _snapshot(self) -> tuple:
+        state = tuple((d, list(getattr(self, d))) for d in LIST_DIMENSIONS)
+        state += tuple((d, getattr(self, d)) for d in DATE_DIMENSIONS)
+        return state, tuple(sorted(self.origin.items()))
+
+    def _record(self, *events) -> None:
+        """Keep the state before each filter change. It compares whole states, so a change whose
+        unknown values were dropped (a nested update) is recorded once, as what it became."""
+        now = self._snapshot()
+        if now[0] != self._now[0]:
+            self._undo = (self._undo + [self._now])[-UNDO_DEPTH:]
+            self._now = now
+            self.can_undo = True
+
+    def undo(self) -> None:
+        """Take back the last filter change (a click, a chip, 'Clear all', a widget), views' origins too."""
+        if not self._undo:
+            return
+        self._now = (state, origin) = self._undo.pop()
+        self.origin.clear()
+        self.origin.update(origin)
+        self.can_undo = bool(self._undo)
+        self.param.update(**dict(state))
+
+    def start_from(self, **values) -> None:
+        """The filters a session opens with (a shared link's): checked like any change, not undoable."""
+        self.param.update(**values)
+        self._undo.clear()
+        self._now = self._snapshot()
+        self.can_undo = False
 
     def active(self) -> list[tuple[str, object]]:
         """Every active (dimension, value) pair, in dimension order: one chip each."""
@@ -311,3 +362,20 @@ class DataStore(param.Parameterized):
             groups.setdefault(LABELS[dim], []).append(
                 value.isoformat() if isinstance(value, dt.date) else value_label(dim, value))
         return " · ".join(f"{k}: {', '.join(v)}" for k, v in groups.items()) or "no filters"
+
+    # -- drill to detail --------------------------------------------------------------------
+    def detail(self, kind: str, page: int = 1, page_size: int = 25, sort: str | None = None,
+               descending: bool = False) -> tuple[pd.DataFrame, int]:
+        """One page (1-based) of the customers or transactions behind every active filter, and how
+        many there are (see warehouse/detail.py). A page past the end is empty; a bad argument is a
+        ValueError before any query. Counts and pages are cached like `fetch`, keyed by the filters."""
+        check_detail(kind, page, page_size, sort, descending)
+        key = tuple(sorted(self.filters().active().items()))
+        try:
+            total = int(_run_detail(self.url, self._stamp(), kind, key, None).iat[0, 0])
+            rows = _run_detail(self.url, self._stamp(), kind, key, (int(page), int(page_size), sort, descending))
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            raise WarehouseError(self._explain(exc)) from exc
+        return rows.copy(), total

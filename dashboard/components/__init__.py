@@ -6,13 +6,17 @@
 """
 from .behavior import BehaviorScatter3D, EngagementRadar
 from .credit import CreditRiskBubble, CreditScatterMatrix
+from .drilldown import DetailTable
 from .filters import FilterChips, FilterSidebar
 from .geo import GeoBubbleMap, GeoMetricsHeatmap
+from .controls import ThemeSwitch
 from .merchants import MerchantSunburst, MerchantTreemap
+from .permalink import Permalink
 from .products import AffinityMatrix, CrossSellNetwork
 from .seasonal import SeasonalLines
 from .time import HourlyChannelArea, TimeHeatmap
 
 __all__ = ["BehaviorScatter3D", "EngagementRadar", "TimeHeatmap", "HourlyChannelArea", "CrossSellNetwork",
            "AffinityMatrix", "MerchantSunburst", "MerchantTreemap", "CreditScatterMatrix", "CreditRiskBubble",
-           "GeoBubbleMap", "GeoMetricsHeatmap", "SeasonalLines", "FilterChips", "FilterSidebar"]
+           "GeoBubbleMap", "GeoMetricsHeatmap", "SeasonalLines", "FilterChips", "FilterSidebar", "DetailTable", "Permalink",
+           "ThemeSwitch"]

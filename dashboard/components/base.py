@@ -183,7 +183,12 @@ class View(pn.viewable.Viewer):
             self._show(self.render(self.frame))
 
     def _on_status(self, message) -> None:
-        if message == {"reset": True}:  # the status line's Reset: clear this view's own selection
+        if message == {"reset": True}:  # the status line's Reset
+            self.reset()
+
+    def reset(self, *_, **__) -> None:
+        """Clear this view's own selection (Reset, or a double-click on the chart)."""
+        if any(self.selected(d) for d in self.own):
             self.store.select(**{d: [] for d in self.own})
 
     def _say(self, text: str, kind: str) -> None:
@@ -306,12 +311,15 @@ class PlotlyView(View):
                               height=self.height)
         pane.param.watch(self._on_click, ["click_data"])
         pane.param.watch(self._on_select, ["selected_data"])
+        pane.param.watch(self.reset, ["doubleclick_data"])
         return pane
 
     def plotly_config(self) -> dict:
         return dict(self.config)
 
     def _show(self, figure) -> None:
+        if pn.config.theme == "dark":  # the page's theme (`?theme=dark`); Bokeh plots follow it by themselves
+            figure.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
         self._plot.object = figure
 
     def _on_click(self, event) -> None:
@@ -364,6 +372,7 @@ class HoloViewsView(View):
         first = hv.DynamicMap(lambda data: self._layers(data)[0], streams=[self._element_stream])
         self._tap = hv.streams.Tap(source=first, x=None, y=None)
         self._tap.add_subscriber(self._on_tap)
+        hv.streams.DoubleTap(source=first).add_subscriber(self.reset)
         shown = first
         if self.layered:
             rest = hv.DynamicMap(lambda data: self._layers(data)[1], streams=[self._element_stream])

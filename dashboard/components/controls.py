@@ -1,4 +1,5 @@
-"""Small controls drawn by the browser itself: the filter chips and each view's status line.
+"""Small controls drawn by the browser itself: the filter chips, each view's status line, the
+address bar's filter query and the theme switch.
 
 Why not Panel buttons and panes: in the browser, every change of a Bokeh layout property
 (`visible`, `css_classes`, `disabled`, a row's children) re-lays out the whole page, which with
@@ -33,55 +34,124 @@ class _MessageControl(JSComponent):
 
 
 class ChipBar(_MessageControl):
-    """One removable chip per active filter value, and 'Clear all' (or a hint when no filter is set)."""
+    """The active filters as removable chips, grouped by the view (or the sidebar) that set them,
+    each group with a count badge; 'Undo' for the last change and 'Clear all'."""
 
-    chips = param.List(default=[], doc="[{'label', 'title', 'dimension', 'value'}], in display order")
+    groups = param.List(default=[], doc="[{'title', 'chips': [{'label', 'title', 'dimension', 'value'}]}]")
+    can_undo = param.Boolean(default=False)
     empty_text = param.String(default="")
 
     _stylesheets = [_BUTTON_CSS + """
-.chip-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; min-height: 36px;
+.chip-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; min-height: 36px;
             font-family: inherit; font-size: 0.95em; }
-.chip-bar strong { margin: 0 4px; }
-.chip-hint { color: #555; margin: 0 4px; }
-button.chip { border: 1px solid #1f4e79; color: #1f4e79; }
+.chip-hint { color: var(--panel-secondary-color, #555); margin: 0 4px; }
+.chip-group { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 4px; padding: 2px 4px 2px 8px;
+              border: 1px dashed rgba(127,127,127,.5); border-radius: 16px; }
+.chip-group-title { font-weight: 600; }
+.chip-count { display: inline-block; min-width: 18px; padding: 0 5px; border-radius: 9px; text-align: center;
+              background: #1f4e79; color: #fff; font-size: 0.8em; line-height: 18px; }
+button.chip { border: 1px solid #1f4e79; color: inherit; }
 button.chip:hover { background: #1f4e79; color: #fff; }
-button.chip-clear { border: 1px solid #b02a37; color: #b02a37; }
+button.chip-clear, button.chip-undo { border: 1px solid #b02a37; color: #b02a37; }
+button.chip-undo { border-color: #666; color: inherit; }
 button.chip-clear:hover { background: #b02a37; color: #fff; }
+button.chip-undo:hover { background: #666; color: #fff; }
 """]
     _esm = """
     export function render({ model }) {
       const bar = document.createElement("div");
       bar.className = "chip-bar";
+      const element = (tag, cls, text) => {
+        const e = document.createElement(tag);
+        e.className = cls; e.textContent = text;
+        return e;
+      };
       const button = (text, title, cls, message) => {
-        const b = document.createElement("button");
-        b.type = "button"; b.className = cls; b.textContent = text; b.title = title;
+        const b = element("button", cls, text);
+        b.type = "button"; b.title = title;
         b.addEventListener("click", () => model.send_msg(message));
         return b;
       };
       const draw = () => {
         const items = [];
-        if (model.chips.length === 0) {
-          const hint = document.createElement("span");
-          hint.className = "chip-hint"; hint.textContent = model.empty_text;
-          items.push(hint);
-        } else {
-          const head = document.createElement("strong");
-          head.textContent = "Filters:";
-          items.push(head);
-          for (const chip of model.chips) {
-            const wrap = document.createElement("span");
-            wrap.className = "filter-chip";
-            wrap.append(button(chip.label + "  \\u2715", chip.title, "chip",
+        if (model.groups.length === 0) {
+          items.push(element("span", "chip-hint", model.empty_text));
+        }
+        for (const group of model.groups) {
+          const box = element("span", "chip-group", "");
+          box.dataset.group = group.title;
+          box.append(element("span", "chip-group-title", group.title),
+                     element("span", "chip-count", String(group.chips.length)));
+          for (const chip of group.chips) {
+            const wrap = element("span", "filter-chip", "");
+            wrap.append(button(chip.label + "  \u2715", chip.title, "chip",
                                {remove: {dimension: chip.dimension, value: chip.value}}));
-            items.push(wrap);
+            box.append(wrap);
           }
+          items.push(box);
+        }
+        if (model.can_undo) {
+          items.push(button("Undo", "Take back the last filter change", "chip-undo", {undo: true}));
+        }
+        if (model.groups.length > 0) {
           items.push(button("Clear all", "Remove every filter", "chip-clear", {clear: true}));
         }
         bar.replaceChildren(...items);
       };
-      model.on("chips", draw);
+      model.on(["groups", "can_undo", "empty_text"], draw);
       draw();
       return bar;
+    }
+    """
+
+
+class UrlSync(_MessageControl):
+    """Keeps the address bar's query equal to `query` (the filters): a new history entry when it
+    changes, and back/forward (the browser's popstate) sent to the server as {'query': '?…'}.
+    At page load the address is replaced, not pushed, with the checked query."""
+
+    query = param.String(default="")
+
+    _esm = """
+    export function render({ model }) {
+      const url = (query) => window.location.pathname + query + window.location.hash;
+      if (window.location.search !== model.query) {
+        window.history.replaceState(window.history.state, "", url(model.query));
+      }
+      const popped = () => model.send_msg({query: window.location.search});
+      window.addEventListener("popstate", popped);
+      model.on("remove", () => window.removeEventListener("popstate", popped));
+      model.on("query", () => {
+        if (window.location.search !== model.query) {
+          window.history.pushState({}, "", url(model.query));
+        }
+      });
+      return document.createElement("span");
+    }
+    """
+
+
+class ThemeSwitch(JSComponent):
+    """Light/dark: reloads the page with Panel's `?theme=dark` (the filters are in the URL, so they stay)."""
+
+    dark = param.Boolean(default=False)
+
+    _stylesheets = [_BUTTON_CSS + """
+button { border: 1px solid rgba(255,255,255,.7); color: #fff; }
+button:hover { background: rgba(255,255,255,.15); }
+"""]
+    _esm = """
+    export function render({ model }) {
+      const b = document.createElement("button");
+      b.type = "button"; b.className = "theme-switch";
+      b.textContent = model.dark ? "\u2600 Light" : "\u263e Dark";
+      b.title = model.dark ? "Switch to the light theme" : "Switch to the dark theme";
+      b.addEventListener("click", () => {
+        const url = new URL(window.location.href);
+        if (model.dark) { url.searchParams.delete("theme"); } else { url.searchParams.set("theme", "dark"); }
+        window.location.href = url.toString();
+      });
+      return b;
     }
     """
 

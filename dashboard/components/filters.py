@@ -18,6 +18,7 @@ CUSTOMER_GROUP = ("customer_segment", "region", "state", "city", "age_group", "i
                   "credit_score_band", "product")
 EMPTY_TEXT = ("No filters: click any chart (a segment, a heatmap cell, a product, a state …) "
               "or use the sidebar to filter every view.")
+SIDEBAR = "Sidebar"  # the group of filters no view's click set (widgets, a shared link)
 TRANSACTION_GROUP = ("channel", "category_group", "merchant_category", "day_of_week", "transaction_hour", "month")
 
 
@@ -52,37 +53,42 @@ class FilterSidebar(pn.viewable.Viewer):
 
 
 class FilterChips(pn.viewable.Viewer):
-    """One removable chip per active filter value, and 'Clear all'."""
+    """The active filters as removable chips grouped by the view that set them, 'Undo', 'Clear all'."""
 
     store = param.ClassSelector(class_=DataStore)
 
     def __init__(self, store: DataStore, **params):
         super().__init__(store=store, **params)
         self._bar = ChipBar(self.handle, empty_text=EMPTY_TEXT, sizing_mode="stretch_width", margin=(4, 4))
-        store.param.watch(self._update, list(FILTER_PARAMETERS))
+        store.param.watch(self._update, [*FILTER_PARAMETERS, "can_undo"])
         self._update()
 
     @property
     def chips(self) -> list[dict]:
-        return list(self._bar.chips)
+        return [chip for group in self._bar.groups for chip in group["chips"]]
 
     def _chip(self, dimension: str, value) -> dict:
         text = value.isoformat() if isinstance(value, dt.date) else value_label(dimension, value)
-        origin = self.store.origin.get(dimension)
         return {"label": f"{LABELS[dimension]}: {text}", "dimension": dimension,
-                "value": value.isoformat() if isinstance(value, dt.date) else value,
-                "title": f"Set by {origin}. Click to remove." if origin else "Click to remove."}
+                "value": value.isoformat() if isinstance(value, dt.date) else value, "title": "Click to remove."}
 
     def _update(self, *events) -> None:
-        self._bar.chips = [self._chip(d, v) for d, v in self.store.active()]
+        groups: dict[str, list[dict]] = {}
+        for dimension, value in self.store.active():
+            groups.setdefault(self.store.origin.get(dimension, SIDEBAR), []).append(self._chip(dimension, value))
+        self._bar.param.update(groups=[{"title": title, "chips": chips} for title, chips in groups.items()],
+                               can_undo=self.store.can_undo)
 
     def handle(self, message) -> None:
-        """A chip's or 'Clear all's click, as the browser sent it. Anything else is ignored: the
-        message comes from the page, so it is matched against the active chips, never trusted."""
+        """A chip's, 'Undo's or 'Clear all's click, as the browser sent it. Anything else is ignored:
+        the message comes from the page, so it is matched against the active chips, never trusted."""
         if not isinstance(message, dict):
             return
         if message.get("clear") is True:
             self.store.clear()
+            return
+        if message.get("undo") is True:
+            self.store.undo()
             return
         remove = message.get("remove")
         for chip in self.chips:

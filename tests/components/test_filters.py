@@ -40,14 +40,37 @@ def test_chips_one_per_value_removable_and_clear_all(warehouse_url):
     names = [c["label"] for c in chips.chips]
     assert names == ["Segment: Premium", "Segment: Business", "Channel: ATM", "Day of week: Sunday",
                      "From: 2025-12-01"]
-    assert "Merchant spending sunburst" in chips.chips[0]["title"]
+    groups = [(g["title"], len(g["chips"])) for g in chips._bar.groups]  # the view that set them, a count each
+    assert groups == [("Merchant spending sunburst", 2), ("Sidebar", 3)]
     chips.handle({"remove": {"dimension": "customer_segment", "value": "Business"}})  # as the page sends it
     assert store.customer_segment == ["Premium"] and len(chips.chips) == 4
     chips.handle({"remove": {"dimension": "day_of_week", "value": 0}})
     chips.handle({"remove": {"dimension": "date_from", "value": "2025-12-01"}})
     assert store.day_of_week == [] and store.date_from is None and len(chips.chips) == 2
     chips.handle({"clear": True})
-    assert store.active() == [] and chips.chips == []
+    assert store.active() == [] and chips.chips == [] and chips._bar.can_undo
+
+
+def test_undo_takes_back_each_change_in_turn_with_its_group(warehouse_url):
+    store = DataStore(warehouse_url)
+    chips = FilterChips(store)
+    assert not chips._bar.can_undo
+    store.select(origin="Geo bubble map", state=["CA"])
+    store.select(origin="Time heatmap", day_of_week=[6], transaction_hour=[21])
+    store.customer_segment = ["Premium", "<not in the data>"]  # the unknown value is dropped: one change
+    chips.handle({"clear": True})
+    seen = []
+    while chips._bar.can_undo:
+        chips.handle({"undo": True})  # as the page sends it
+        seen.append([(g["title"], [c["label"] for c in g["chips"]]) for g in chips._bar.groups])
+    assert seen == [
+        [("Sidebar", ["Segment: Premium"]), ("Geo bubble map", ["State: CA"]),
+         ("Time heatmap", ["Day of week: Saturday", "Hour: 21:00"])],
+        [("Geo bubble map", ["State: CA"]), ("Time heatmap", ["Day of week: Saturday", "Hour: 21:00"])],
+        [("Geo bubble map", ["State: CA"])],
+        []]
+    chips.handle({"undo": True})  # nothing left to undo: nothing happens
+    assert store.active() == []
 
 
 def test_chip_messages_that_match_no_chip_change_nothing(warehouse_url):
@@ -55,7 +78,7 @@ def test_chip_messages_that_match_no_chip_change_nothing(warehouse_url):
     store = DataStore(warehouse_url)
     chips = FilterChips(store)
     store.select(customer_segment=["Premium"])
-    for message in [None, "clear", {"clear": "yes"}, {"remove": "Premium"}, {"remove": {"dimension": "state"}},
+    for message in [None, "clear", {"clear": "yes"}, {"undo": 1}, {"remove": "Premium"}, {"remove": {"dimension": "state"}},
                     {"remove": {"dimension": "customer_segment", "value": "' OR 1=1 --"}},
                     {"remove": {"dimension": "__class__", "value": "Premium"}}, {"remove": {"value": "Premium"}}]:
         chips.handle(message)

@@ -1,0 +1,104 @@
+"""The filters live in the page's URL: a copied link reopens the same filtered dashboard, and the
+browser's back/forward buttons walk through the filter history.
+
+`?customer_segment=Premium&customer_segment=Business&day_of_week=0&date_from=2025-12-01`: one
+key per dimension, repeated for several values (values may hold commas), dates in ISO form.
+A link is input from anywhere: unknown keys, numbers that are not numbers, bad dates and values
+the warehouse does not hold are dropped with a notice on the page, never passed on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlencode
+
+import panel as pn
+import param
+
+from .controls import UrlSync
+from ..data import DATE_DIMENSIONS, FILTER_PARAMETERS, LIST_DIMENSIONS, DataStore, clip_text
+
+KEPT = ("theme",)  # Panel's own `?theme=dark`: kept in the URL, not a filter
+MAX_FIELDS = 20_000
+
+
+def query_of(store: DataStore, kept: list[tuple[str, str]] = ()) -> str:
+    """The URL query for the store's filters ('' when none), then the kept parameters."""
+    pairs = [(d, v.isoformat() if isinstance(v, dt.date) else str(v)) for d, v in store.active()]
+    pairs += list(kept)
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def parse(args: dict[str, list[str]], store: DataStore) -> tuple[dict, list[str]]:
+    """Every filter dimension's values from URL arguments (absent ones cleared), and what was
+    dropped, in words. Whether a value is in the data is the store's check, made on update."""
+    values: dict = {d: [] for d in LIST_DIMENSIONS} | {d: None for d in DATE_DIMENSIONS}
+    problems = []
+    for key, raw in args.items():
+        if key in KEPT:
+            continue
+        if key not in FILTER_PARAMETERS:
+            problems.append(f"unknown parameter {clip_text(key)!r}")
+        elif key in DATE_DIMENSIONS:
+            try:
+                values[key] = dt.date.fromisoformat(raw[-1])
+            except ValueError:
+                problems.append(f"{key}={clip_text(raw[-1])!r} is not a date (YYYY-MM-DD)")
+        elif store.param[key].item_type is int:
+            for text in raw:
+                try:
+                    values[key].append(int(text))
+                except ValueError:
+                    problems.append(f"{key}={clip_text(text)!r} is not a whole number")
+        else:
+            values[key].extend(raw)
+    return values, problems
+
+
+def session_args() -> dict[str, list[str]]:
+    """The served page's URL arguments as text ({} in a notebook)."""
+    return {k: [v.decode("utf-8", "replace") for v in vs] for k, vs in (pn.state.session_args or {}).items()}
+
+
+class Permalink(pn.viewable.Viewer):
+    """Applies the page URL's filters to the store at session start (create it before the views,
+    so they query once), then keeps the URL in step; back/forward restore that entry's filters."""
+
+    store = param.ClassSelector(class_=DataStore)
+
+    def __init__(self, store: DataStore, args: dict[str, list[str]] | None = None, **params):
+        super().__init__(store=store, **params)
+        args = session_args() if args is None else args
+        self._kept = [(k, args[k][-1]) for k in KEPT if args.get(k)]
+        values, problems = parse(args, store)
+        store.start_from(**values)
+        self._say(problems)
+        self._sync = UrlSync(self.handle, query=self.query, width=0, height=0, margin=0)
+        store.param.watch(self._changed, list(FILTER_PARAMETERS))
+
+    @property
+    def query(self) -> str:
+        return query_of(self.store, self._kept)
+
+    def _changed(self, *events) -> None:
+        self._sync.query = self.query
+
+    def _say(self, problems: list[str]) -> None:
+        if problems:
+            more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+            self.store.tell("Ignored in the link: " + "; ".join(problems[:3]) + more)
+
+    def handle(self, message) -> None:
+        """The browser went back or forward to `{'query': '?…'}`: show that entry's filters."""
+        if not (isinstance(message, dict) and isinstance(message.get("query"), str)):
+            return
+        try:
+            args = parse_qs(message["query"].lstrip("?"), max_num_fields=MAX_FIELDS)
+        except ValueError:
+            self.store.tell(f"Ignored a link with more than {MAX_FIELDS:,} values.")
+            return
+        values, problems = parse(args, self.store)
+        self.store.select(**values)
+        self._say(problems)
+
+    def __panel__(self):
+        return self._sync

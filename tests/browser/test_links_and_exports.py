@@ -1,0 +1,165 @@
+"""What users keep and take away, in a real browser: a link reopens the same filtered dashboard,
+back/forward and Undo step through filters, hostile links are refused, the theme switch keeps the
+filters, and the CSV and Excel downloads hold exactly what the views show."""
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pandas as pd
+import pytest
+
+from dashboard.data import DataStore
+
+from .conftest import Page, page_text
+from .test_dashboard import VIEW_CLASSES, chips, loaded, wait_until
+
+pytestmark = pytest.mark.browser
+
+LINK = "?customer_segment=Business&day_of_week=6"
+LINK_CHIPS = ["Segment: Business", "Day of week: Saturday"]
+
+
+def expected_views(url: str, selection: dict) -> list:
+    store = DataStore(url)
+    store.select(**selection)
+    return [cls(store) for cls in VIEW_CLASSES]
+
+
+def expected(url: str, selection: dict) -> dict[str, str]:
+    return {v.title: v.summarize(v.frame) if v.frame is not None and not v.frame.empty else ""
+            for v in expected_views(url, selection)}
+
+
+def opened(page, url: str) -> dict[str, str]:
+    page.goto(url, timeout=90_000)
+    return wait_until(lambda: loaded(page), timeout=90, message="all views")
+
+
+def settled(page, want_chips: list[str], want: dict[str, str]) -> dict[str, str]:
+    """Wait until the chips and every view's summary are what an in-process store computes."""
+    wait_until(lambda: chips(page) == want_chips, timeout=60, message=f"chips {want_chips}")
+    return wait_until(lambda: loaded(page) == want and loaded(page), timeout=90, message="views to match")
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_a_link_reopens_the_same_dashboard_and_back_forward_walk_the_filters(server, tab, browser, warehouse_url):
+    page = tab.page
+    opened(page, server + LINK)
+    both = expected(warehouse_url, {"customer_segment": ["Business"], "day_of_week": [6]})
+    settled(page, LINK_CHIPS, both)
+
+    page.locator(".filter-chip button", has_text="Saturday").click()  # a new history entry each change
+    business = expected(warehouse_url, {"customer_segment": ["Business"]})
+    settled(page, ["Segment: Business"], business)
+    assert query(page) == {"customer_segment": ["Business"]}
+    page.locator("button.chip-clear").click()
+    settled(page, [], expected(warehouse_url, {}))
+    assert urlsplit(page.url).query == ""
+
+    page.go_back()
+    settled(page, ["Segment: Business"], business)
+    page.go_back()
+    settled(page, LINK_CHIPS, both)
+    page.go_forward()
+    settled(page, ["Segment: Business"], business)
+
+    # the address bar, pasted into another browser tab (Playwright gives each page a context of its
+    # own: no shared cookies or storage), shows the same
+    other = Page(browser)
+    try:
+        opened(other.page, page.url)
+        settled(other.page, ["Segment: Business"], business)
+        assert other.console_errors == [] and other.outside == []
+    finally:
+        other.page.close()
+
+
+def test_undo_takes_back_clear_all_with_the_chips_grouped_by_view(server, tab, warehouse_url):
+    page = tab.page
+    opened(page, server + LINK)
+    assert page.locator("button.chip-undo").count() == 0  # opening a link is not a change to undo
+    page.locator("button.chip-clear").click()
+    wait_until(lambda: chips(page) == [], message="chips cleared")
+    page.locator("button.chip-undo").click()
+    settled(page, LINK_CHIPS, expected(warehouse_url, {"customer_segment": ["Business"], "day_of_week": [6]}))
+    group = page.locator(".chip-group")
+    assert group.count() == 1 and group.get_attribute("data-group") == "Sidebar"
+    assert group.locator(".chip-count").text_content() == "2"
+    assert query(page) == {"customer_segment": ["Business"], "day_of_week": ["6"]}
+
+
+def test_a_hostile_link_is_cut_down_to_what_the_data_holds_with_a_notice(server, tab, warehouse_url):
+    page = tab.page
+    hostile = ("?customer_segment=Premium&customer_segment=%3Cimg%20src%3Dx%20onerror%3D%22window.__xss%3D1%22%3E"
+               "&customer_segment=%27%20OR%201%3D1%20--&day_of_week=x&date_from=2025-13-40&foo=%3Cb%3E")
+    page.goto(server + hostile, timeout=90_000)
+    text = wait_until(lambda: "Ignored" in page_text(page) and page_text(page), timeout=90, message="a notice")
+    settled(page, ["Segment: Premium"], expected(warehouse_url, {"customer_segment": ["Premium"]}))
+    assert "Ignored filter values not in the data" in text and "Ignored in the link" in text
+    assert "is not a whole number" in text and "is not a date" in text and "unknown parameter" in text
+    assert page.evaluate("() => window.__xss") is None
+    assert query(page) == {"customer_segment": ["Premium"]}  # the address bar now holds what is applied
+    assert tab.console_errors == []
+
+
+def test_the_theme_switch_goes_dark_and_keeps_the_filters(server, tab, warehouse_url):
+    page = tab.page
+    opened(page, server + "?customer_segment=Business")
+    page.locator("button.theme-switch").click()
+    wait_until(lambda: query(page).get("theme") == ["dark"], message="the dark theme in the URL")
+    settled(page, ["Segment: Business"], expected(warehouse_url, {"customer_segment": ["Business"]}))
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    red, green, blue = (int(x) for x in re.findall(r"\d+", background)[:3])
+    assert red + green + blue < 3 * 80, background  # a dark page
+    assert page.locator("button.theme-switch").text_content().endswith("Light")
+    page.locator(".filter-chip button").first.click()  # the next change keeps the theme in the URL
+    wait_until(lambda: chips(page) == [], message="chip removed")
+    assert query(page) == {"theme": ["dark"]}
+
+
+def _download(page, locator) -> bytes:
+    with page.expect_download(timeout=60_000) as info:
+        locator.click()
+    with open(info.value.path(), "rb") as f:
+        return f.read()
+
+
+def test_each_views_csv_is_exactly_the_data_it_shows(server, tab, warehouse_url):
+    page = tab.page
+    opened(page, server + LINK)
+    selection = {"customer_segment": ["Business"], "day_of_week": [6]}
+    views = expected_views(warehouse_url, selection)
+    settled(page, LINK_CHIPS, {v.title: v.summarize(v.frame) for v in views})
+    for view in views:
+        card = page.locator(".view-card", has=page.locator("h4", has_text=view.title))
+        got = pd.read_csv(io.BytesIO(_download(page, card.locator("button", has_text="CSV"))))
+        want = pd.read_csv(io.StringIO(view.frame.to_csv(index=False)))
+        # the same rows and columns; floats to 1e-9 (a parallel SUM may differ in its last digit)
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, obj=view.title)
+
+
+def test_the_excel_workbook_has_the_filters_and_a_sheet_per_view(server, tab, warehouse_url):
+    page = tab.page
+    opened(page, server + LINK)
+    selection = {"customer_segment": ["Business"], "day_of_week": [6]}
+    views = expected_views(warehouse_url, selection)
+    settled(page, LINK_CHIPS, {v.title: v.summarize(v.frame) for v in views})
+    book = pd.read_excel(io.BytesIO(_download(page, page.locator("button", has_text="Excel workbook"))),
+                         sheet_name=None)
+    about = book.pop("Filters")
+    assert "Segment: Business" in about.to_string() and "Day of week: Saturday" in about.to_string()
+    assert len(book) == len(views)
+    for view, (name, sheet) in zip(views, book.items()):
+        assert view.title.startswith(name[:25]), (view.title, name)
+        want = view.frame.copy()
+        for column in want.select_dtypes("datetimetz"):
+            want[column] = want[column].dt.tz_convert("UTC").dt.tz_localize(None)
+        for column in want.select_dtypes("number"):  # Excel numbers are floats; a missing one is empty
+            want[column] = want[column].astype("float64")
+        pd.testing.assert_frame_equal(sheet, want.reset_index(drop=True), check_dtype=False, check_exact=False,
+                                      rtol=1e-9, obj=view.title)
