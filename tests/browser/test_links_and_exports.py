@@ -1,6 +1,6 @@
 """What users keep and take away, in a real browser: a link reopens the same filtered dashboard,
 back/forward and Undo step through filters, hostile links are refused, the theme switch keeps the
-filters, and the CSV and Excel downloads hold exactly what the views show."""
+filters, and the CSV and Excel downloads and the drill-down table hold exactly what the views show."""
 from __future__ import annotations
 
 import io
@@ -79,18 +79,30 @@ def test_a_link_reopens_the_same_dashboard_and_back_forward_walk_the_filters(ser
         other.page.close()
 
 
-def test_undo_takes_back_clear_all_with_the_chips_grouped_by_view(server, tab, warehouse_url):
+def test_undo_takes_back_clear_all_and_the_theme_switch_keeps_the_filters(server, tab, warehouse_url):
     page = tab.page
     opened(page, server + LINK)
     assert page.locator("button.chip-undo").count() == 0  # opening a link is not a change to undo
     page.locator("button.chip-clear").click()
     wait_until(lambda: chips(page) == [], message="chips cleared")
     page.locator("button.chip-undo").click()
-    settled(page, LINK_CHIPS, expected(warehouse_url, {"customer_segment": ["Business"], "day_of_week": [6]}))
-    group = page.locator(".chip-group")
+    both = expected(warehouse_url, {"customer_segment": ["Business"], "day_of_week": [6]})
+    settled(page, LINK_CHIPS, both)
+    group = page.locator(".chip-group")  # grouped by who set them, with a count badge
     assert group.count() == 1 and group.get_attribute("data-group") == "Sidebar"
     assert group.locator(".chip-count").text_content() == "2"
     assert query(page) == {"customer_segment": ["Business"], "day_of_week": ["6"]}
+
+    page.locator("button.theme-switch").click()  # reloads dark; the filters are in the URL
+    wait_until(lambda: query(page).get("theme") == ["dark"], message="the dark theme in the URL")
+    settled(page, LINK_CHIPS, both)
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    red, green, blue = (int(x) for x in re.findall(r"\d+", background)[:3])
+    assert red + green + blue < 3 * 80, background  # a dark page
+    assert page.locator("button.theme-switch").text_content().endswith("Light")
+    page.locator(".filter-chip button", has_text="Saturday").click()  # the next change keeps the theme
+    wait_until(lambda: chips(page) == ["Segment: Business"], message="chip removed")
+    assert query(page) == {"customer_segment": ["Business"], "theme": ["dark"]}
 
 
 def test_a_hostile_link_is_cut_down_to_what_the_data_holds_with_a_notice(server, tab, warehouse_url):
@@ -107,21 +119,6 @@ def test_a_hostile_link_is_cut_down_to_what_the_data_holds_with_a_notice(server,
     assert tab.console_errors == []
 
 
-def test_the_theme_switch_goes_dark_and_keeps_the_filters(server, tab, warehouse_url):
-    page = tab.page
-    opened(page, server + "?customer_segment=Business")
-    page.locator("button.theme-switch").click()
-    wait_until(lambda: query(page).get("theme") == ["dark"], message="the dark theme in the URL")
-    settled(page, ["Segment: Business"], expected(warehouse_url, {"customer_segment": ["Business"]}))
-    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
-    red, green, blue = (int(x) for x in re.findall(r"\d+", background)[:3])
-    assert red + green + blue < 3 * 80, background  # a dark page
-    assert page.locator("button.theme-switch").text_content().endswith("Light")
-    page.locator(".filter-chip button").first.click()  # the next change keeps the theme in the URL
-    wait_until(lambda: chips(page) == [], message="chip removed")
-    assert query(page) == {"theme": ["dark"]}
-
-
 def _download(page, locator) -> bytes:
     with page.expect_download(timeout=60_000) as info:
         locator.click()
@@ -129,26 +126,20 @@ def _download(page, locator) -> bytes:
         return f.read()
 
 
-def test_each_views_csv_is_exactly_the_data_it_shows(server, tab, warehouse_url):
+def test_csv_excel_and_drill_down_hold_exactly_what_the_page_shows(server, tab, warehouse_url):
     page = tab.page
     opened(page, server + LINK)
     selection = {"customer_segment": ["Business"], "day_of_week": [6]}
     views = expected_views(warehouse_url, selection)
     settled(page, LINK_CHIPS, {v.title: v.summarize(v.frame) for v in views})
-    for view in views:
+
+    for view in views:  # each view's CSV button
         card = page.locator(".view-card", has=page.locator("h4", has_text=view.title))
         got = pd.read_csv(io.BytesIO(_download(page, card.locator("button", has_text="CSV"))))
         want = pd.read_csv(io.StringIO(view.frame.to_csv(index=False)))
         # the same rows and columns; floats to 1e-9 (a parallel SUM may differ in its last digit)
         pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, obj=view.title)
 
-
-def test_the_excel_workbook_has_the_filters_and_a_sheet_per_view(server, tab, warehouse_url):
-    page = tab.page
-    opened(page, server + LINK)
-    selection = {"customer_segment": ["Business"], "day_of_week": [6]}
-    views = expected_views(warehouse_url, selection)
-    settled(page, LINK_CHIPS, {v.title: v.summarize(v.frame) for v in views})
     book = pd.read_excel(io.BytesIO(_download(page, page.locator("button", has_text="Excel workbook"))),
                          sheet_name=None)
     about = book.pop("Filters")
@@ -163,3 +154,26 @@ def test_the_excel_workbook_has_the_filters_and_a_sheet_per_view(server, tab, wa
             want[column] = want[column].astype("float64")
         pd.testing.assert_frame_equal(sheet, want.reset_index(drop=True), check_dtype=False, check_exact=False,
                                       rtol=1e-9, obj=view.title)
+
+    # the drill-down table: the rows the store's detail query gives for the same filters, page by page
+    store = DataStore(warehouse_url)
+    store.select(**selection)
+    detail = page.locator(".view-card", has=page.locator("h4", has_text="Behind the selection"))
+    detail.scroll_into_view_if_needed()
+
+    def column(field):
+        return detail.locator(f'.tabulator-row .tabulator-cell[tabulator-field="{field}"]').all_text_contents()
+
+    rows, total = store.detail("customers", 1, 25, "total_spend", True)
+    wait_until(lambda: column("customer_id") == [str(i) for i in rows["customer_id"]], message="customers page 1")
+    assert f"Rows 1–25 of {total:,} customers" in page_text(page)
+    detail.locator("button", has_text="Transactions").click()
+    rows, total = store.detail("transactions", 1, 25, "transaction_ts", True)
+    wait_until(lambda: column("transaction_id") == [str(i) for i in rows["transaction_id"]],
+               timeout=60, message="transactions page 1")
+    detail.locator("button", has_text="›").click()
+    rows, _ = store.detail("transactions", 2, 25, "transaction_ts", True)
+    wait_until(lambda: column("transaction_id") == [str(i) for i in rows["transaction_id"]],
+               timeout=60, message="transactions page 2")
+    assert f"Rows 26–50 of {total:,} transactions" in page_text(page)
+    assert tab.console_errors == [] and tab.outside == []
