@@ -44,7 +44,7 @@ class ChipBar(_MessageControl):
     _stylesheets = [_BUTTON_CSS + """
 .chip-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; min-height: 36px;
             font-family: inherit; font-size: 0.95em; }
-.chip-hint { color: var(--panel-secondary-color, #555); margin: 0 4px; }
+.chip-hint { opacity: 0.75; margin: 0 4px; }
 .chip-group { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 4px; padding: 2px 4px 2px 8px;
               border: 1px dashed rgba(127,127,127,.5); border-radius: 16px; }
 .chip-group-title { font-weight: 600; }

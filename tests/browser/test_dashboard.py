@@ -97,6 +97,14 @@ def test_all_views_render_offline_without_errors(server, tab):
     assert tab.outside == []
     assert tab.console_errors == []
     assert "No filters" in page_text(page)
+    for width in (1280, 1920):  # a laptop and a desktop screen: every card fits, nothing scrolls sideways
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(2500)
+        boxes = [b for b in (c.bounding_box() for c in page.locator(".view-card").all()) if b]
+        assert len(boxes) == 14, width  # 13 views and the drill-down table
+        assert all(b["x"] >= 0 and b["x"] + b["width"] <= width + 1 and b["width"] >= 0.3 * (width - 330)
+                   for b in boxes), (width, boxes)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width, width
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1600, "height": 4300})  # the template scrolls inside: grow the window
     time.sleep(3)
