@@ -21,6 +21,7 @@ import panel as pn
 import param
 from panel.io.state import set_curdoc
 
+from .. import offline
 from ..config import WarehouseError
 from ..data import FILTER_PARAMETERS, DataStore
 from .controls import ViewStatus
@@ -200,6 +201,10 @@ class View(pn.viewable.Viewer):
         (self.frame if self.frame is not None else pd.DataFrame()).to_csv(buffer, index=False)
         buffer.seek(0)
         return buffer
+
+    def save_html(self, path, title: str | None = None):
+        """This view alone as one self-contained HTML file that opens offline (a snapshot)."""
+        return offline.save_html(self, path, title)
 
     def __panel__(self):
         header = pn.Row(

@@ -97,6 +97,9 @@ def test_all_views_render_offline_without_errors(server, tab):
     assert tab.outside == []
     assert tab.console_errors == []
     assert "No filters" in page_text(page)
+    borders = wait_until(lambda: sum((d or "").count("M") for d in page.locator(".geo .layer.subunits path").evaluate_all(
+        "ps => ps.map(p => p.getAttribute('d'))")) > 40, message="the map's US state borders (served locally)")
+    assert borders
     for width in (1280, 1920):  # a laptop and a desktop screen: every card fits, nothing scrolls sideways
         page.set_viewport_size({"width": width, "height": 1000})
         page.wait_for_timeout(2500)
