@@ -325,6 +325,8 @@ class PlotlyView(View):
     def _show(self, figure) -> None:
         if pn.config.theme == "dark":  # the page's theme (`?theme=dark`); Bokeh plots follow it by themselves
             figure.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+            figure.update_scenes(**{f"{a}axis": dict(backgroundcolor="#2b3035", gridcolor="#555") for a in "xyz"})
+            figure.update_geos(landcolor="#2b3035", subunitcolor="#777")
         self._plot.object = figure
 
     def _on_click(self, event) -> None:

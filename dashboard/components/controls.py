@@ -165,15 +165,15 @@ class ViewStatus(_MessageControl):
     resettable = param.Boolean(default=False)
 
     _stylesheets = [_BUTTON_CSS + """
-.view-status { display: flex; align-items: center; gap: 8px; min-height: 30px; color: #666;
+.view-status { display: flex; align-items: center; gap: 8px; min-height: 30px; opacity: 0.75;
                font-size: 0.85em; font-family: inherit; }
 .view-summary { flex: 1 1 auto; }
 .view-spinner { display: none; width: 12px; height: 12px; border: 2px solid #bbb; border-top-color: #1f4e79;
                 border-radius: 50%; animation: spin 0.8s linear infinite; }
 .view-updating .view-spinner { display: inline-block; }
 @keyframes spin { to { transform: rotate(360deg); } }
-button.view-reset { border: 1px solid #999; color: #333; font-size: 1.1em; }
-button.view-reset:hover { background: #eee; }
+button.view-reset { border: 1px solid #999; color: inherit; font-size: 1.1em; }
+button.view-reset:hover { background: rgba(127,127,127,.2); }
 """]
     _esm = """
     export function render({ model }) {
