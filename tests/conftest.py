@@ -21,6 +21,15 @@ def warehouse_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
+def hostile_url(tmp_path_factory) -> str:
+    """A small warehouse whose city, product, category … names hold markup (tests/hostile_warehouse.py)."""
+    from hostile_warehouse import build_hostile_warehouse
+    url = f"duckdb:///{tmp_path_factory.mktemp('hostile') / 'hostile.duckdb'}"
+    build_hostile_warehouse(url)
+    return url
+
+
+@pytest.fixture(scope="session")
 def engine(warehouse_url):
     from dashboard.config import make_engine
     eng = make_engine(warehouse_url, read_only=True)

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..warehouse import reference as ref
 from .base import PlotlyView
-from .style import FADED_OPACITY, SEGMENT_COLORS, in_order, is_missing, money, number
+from .style import FADED_OPACITY, SEGMENT_COLORS, in_order, is_missing, money, number, plotly_text
 
 KEYS = ["customer_segment", "age_group", "income_bracket"]
 
@@ -66,17 +66,18 @@ class BehaviorScatter3D(PlotlyView):
                     [money(v, 2) for v in part["avg_transaction_size"]],
                     [money(v, 2) for v in part["avg_total_balance"]],
                     [number(v, 1) for v in part["engagement_score"]],
+                    *([plotly_text(v) for v in part[k]] for k in KEYS),  # shown; the raw keys above are clicked
                 ])
                 fig.add_trace(go.Scatter3d(
                     x=part["avg_transactions_90d"], y=part["avg_transaction_size"], z=part["avg_total_balance"],
-                    mode="markers", name=segment, legendgroup=segment,
+                    mode="markers", name=plotly_text(segment), legendgroup=segment,
                     showlegend=highlighted or not selected[in_segment].any(),
                     customdata=customdata.tolist(),
                     marker=dict(size=part["customer_count"], sizemode="area", sizeref=size_ref, sizemin=3,
                                 color=SEGMENT_COLORS.get(segment, "#999999"),
                                 opacity=0.85 if highlighted else FADED_OPACITY,
                                 line=dict(width=0.5, color="DarkSlateGrey")),
-                    hovertemplate=("<b>%{customdata[0]}</b> · %{customdata[1]} · %{customdata[2]} income<br>"
+                    hovertemplate=("<b>%{customdata[8]}</b> · %{customdata[9]} · %{customdata[10]} income<br>"
                                    "Customers: %{customdata[3]}<br>Avg transactions (90d): %{customdata[4]}<br>"
                                    "Avg transaction size: %{customdata[5]}<br>Avg total balance: %{customdata[6]}"
                                    "<br>Engagement score: %{customdata[7]}<extra></extra>"),
@@ -154,16 +155,16 @@ class EngagementRadar(PlotlyView):
                    + f" ({unit})" for col, _, unit, dec in RADAR_AXES]
             r = [0.0 if is_missing(v) else v for v in index]
             shown = ["n/a" if is_missing(v) else f"{v:.0f} / 100" for v in index]
-            customdata = [[segment, raw_i, shown_i, f"{rec['customer_count']:,}"]
+            customdata = [[segment, raw_i, shown_i, f"{rec['customer_count']:,}", plotly_text(segment)]
                           for raw_i, shown_i in zip(raw, shown)]
             selected = self.is_selected(customer_segment=segment)
             color = SEGMENT_COLORS.get(segment, "#999999")
             fig.add_trace(go.Scatterpolar(
                 r=r + r[:1], theta=labels + labels[:1], customdata=customdata + customdata[:1],
-                fill="toself", name=segment, opacity=0.6 if selected else FADED_OPACITY,
+                fill="toself", name=plotly_text(segment), opacity=0.6 if selected else FADED_OPACITY,
                 line=dict(color=color, width=3 if selected and self.selected("customer_segment") else 2),
                 marker=dict(size=6),
-                hovertemplate=("<b>%{customdata[0]}</b> · %{theta}<br>%{customdata[1]}<br>"
+                hovertemplate=("<b>%{customdata[4]}</b> · %{theta}<br>%{customdata[1]}<br>"
                                "Scaled: %{customdata[2]} (top segment = 100)<br>"
                                "Customers: %{customdata[3]}<extra></extra>"),
             ))

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from ..warehouse import reference as ref
 from .base import PlotlyView
 from .style import (BAND_COLORS, FADED_OPACITY, INCOME_COLORS, OTHER_COLOR, SELECTED_LINE, in_order, money,
-                    number, ordered)
+                    number, ordered, plotly_text)
 
 TABLE = "analytics_credit_score_behavior_correlation"
 KEYS = ["credit_score_band", "income_bracket", "customer_segment"]
@@ -66,7 +66,8 @@ class CreditScatterMatrix(_Credit):
             [number(v, 0) for v in df["avg_credit_score"]], [number(v, 1) for v in df["avg_transactions"]],
             [money(v, 2) for v in df["avg_transaction_size"]],
             [number(v, 1, "%") for v in df["avg_credit_utilization_pct"]],
-            [money(v, 2) for v in df["avg_total_balance"]]]).astype(object)
+            [money(v, 2) for v in df["avg_total_balance"]],
+            *([plotly_text(v) for v in df[k]] for k in KEYS)]).astype(object)  # shown; the raw keys are clicked
 
     def render(self, df: pd.DataFrame):
         fig = go.Figure()
@@ -74,7 +75,7 @@ class CreditScatterMatrix(_Credit):
             part = df[df["credit_score_band"] == band]
             selected = self.is_selected(credit_score_band=band)
             fig.add_trace(go.Splom(
-                name=band, legendrank=BANDS.index(band) if band in BANDS else len(BANDS),
+                name=plotly_text(band), legendrank=BANDS.index(band) if band in BANDS else len(BANDS),
                 dimensions=[dict(label=label, values=part[col].astype(float))
                             for col, label in self.DIMENSIONS.items()],
                 customdata=self._hover_data(part), diagonal_visible=False, showupperhalf=True,
@@ -83,7 +84,7 @@ class CreditScatterMatrix(_Credit):
                             line=dict(width=1.5 if selected and self.selected("credit_score_band") else 0.4,
                                       color=SELECTED_LINE if selected and self.selected("credit_score_band")
                                       else "DarkSlateGrey")),
-                hovertemplate=("<b>%{customdata[0]}</b> · %{customdata[1]} income · %{customdata[2]}"
+                hovertemplate=("<b>%{customdata[9]}</b> · %{customdata[10]} income · %{customdata[11]}"
                                "<br>Customers: %{customdata[3]}<br>Credit score: %{customdata[4]}"
                                "<br>Transactions (90d): %{customdata[5]}<br>Avg transaction: %{customdata[6]}"
                                "<br>Utilization: %{customdata[7]}<br>Avg total balance: %{customdata[8]}"
@@ -158,15 +159,16 @@ class CreditRiskBubble(_Credit):
                 [number(v, 2) for v in part["avg_past_due_accounts"]],
                 [number(v, 2) for v in part["avg_late_payments"]],
                 [number(v, 2) for v in part["avg_missed_payments"]],
-                [number(v, 1, "%") for v in part["avg_credit_utilization_pct"]]]).astype(object)
+                [number(v, 1, "%") for v in part["avg_credit_utilization_pct"]],
+                *([plotly_text(v) for v in part[k]] for k in KEYS)]).astype(object)  # shown; raw keys are clicked
             fig.add_trace(go.Scatter(
-                x=part["avg_credit_score"], y=part[y], mode="markers", name=income, customdata=custom,
+                x=part["avg_credit_score"], y=part[y], mode="markers", name=plotly_text(income), customdata=custom,
                 marker=dict(size=part["customer_count"], sizemode="area", sizeref=size_ref, sizemin=4,
                             color=INCOME_COLORS.get(income, OTHER_COLOR),
                             opacity=[0.85 if s else FADED_OPACITY for s in lit],
                             line=dict(color=[SELECTED_LINE if s and any_selected else "DarkSlateGrey" for s in lit],
                                       width=[2 if s and any_selected else 0.6 for s in lit])),
-                hovertemplate=("<b>%{customdata[0]}</b> · %{customdata[1]} income · %{customdata[2]}"
+                hovertemplate=("<b>%{customdata[9]}</b> · %{customdata[10]} income · %{customdata[11]}"
                                "<br>Customers: %{customdata[3]}<br>Avg credit score: %{customdata[4]}"
                                "<br>Avg past-due accounts: %{customdata[5]}<br>Avg late payments (12m): "
                                "%{customdata[6]}<br>Avg missed payments (12m): %{customdata[7]}"

@@ -13,7 +13,7 @@ from holoviews import dim
 from ..static import topojson_url
 from ..warehouse import reference as ref
 from .base import HoloViewsView, PlotlyView
-from .style import FADED_OPACITY, SELECTED_LINE, money, number, plain
+from .style import FADED_OPACITY, SELECTED_LINE, money, number, plain, plotly_text
 
 TABLE = "analytics_geographic_clustering"
 CITY_COORDS = {(city, state): (lat, lon) for city, state, _pop, lat, lon in ref.CITIES}
@@ -79,7 +79,7 @@ class GeoBubbleMap(PlotlyView):
         selected = [self.is_selected(state=s) for s in df["state"]]
         any_selection = bool(self.selected("state"))
         custom = np.array([
-            [s, c, city_label(c, s), number(n, 0), money(clv), _score(score), money(inc),
+            [s, c, plotly_text(city_label(c, s)), number(n, 0), money(clv), _score(score), money(inc),
              money(vol), "" if how == "city" else " (placed at the state's centre)"]
             for s, c, n, clv, score, inc, vol, how in zip(
                 df["state"], df["city"], df["customer_count"], df["avg_clv"], df["avg_credit_score"],

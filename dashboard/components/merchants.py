@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .base import PlotlyView
-from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS, short_money
+from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS, plotly_text, short_money
 
 GROUP_COLORS = {"Essential Services": "#4e79a7", "Retail": "#59a14f", "Lifestyle": "#b07aa1",
                 "Professional Services": "#9c755f"}
@@ -17,6 +17,7 @@ class _Hierarchy(PlotlyView):
     table = "analytics_merchant_spending_patterns"
     levels: tuple[tuple[str, str], ...] = ()  # (column in the frame, store dimension)
     trace = go.Sunburst
+    _paths: dict[str, list[str]] = {}  # node id -> its path, as last drawn (names may hold "/": ids are not split)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         cols = [c for c, _ in self.levels]
@@ -50,9 +51,11 @@ class _Hierarchy(PlotlyView):
 
     def render(self, df: pd.DataFrame):
         nodes = self._nodes(df)
+        self._paths = dict(zip(nodes["id"], nodes["path"]))
         opacity = [1.0 if self._highlighted(p) else FADED_OPACITY for p in nodes["path"]]
         trace = self.trace(
-            ids=nodes["id"], parents=nodes["parent"], labels=nodes["label"], values=nodes["total_spend"],
+            ids=nodes["id"], parents=nodes["parent"], labels=[plotly_text(v) for v in nodes["label"]],
+            values=nodes["total_spend"],
             branchvalues="total", customdata=nodes[["transaction_count"]].to_numpy(),
             marker=dict(colors=[self._color(n) for n in nodes.to_dict("records")], line=dict(color="white", width=1)),
             hovertemplate="<b>%{label}</b><br>Spend: $%{value:,.0f}<br>Transactions: %{customdata[0]:,}"
@@ -64,10 +67,9 @@ class _Hierarchy(PlotlyView):
         return fig
 
     def selection_from_click(self, point: dict):
-        node_id = point.get("id") or point.get("label")
-        if not node_id:
+        path = self._paths.get(str(point.get("id")))
+        if not path:
             return None
-        path = str(node_id).split("/")
         selection = {dim: [value] for (_, dim), value in zip(self.levels, path)}
         for _, dim in self.levels[len(path):]:  # deeper levels this view set earlier are cleared
             if self.store.origin.get(dim) == self.title:

@@ -1,6 +1,7 @@
 """One visual language for every view: colours per segment/channel/band and human number formats."""
 from __future__ import annotations
 
+import html
 import math
 
 import pandas as pd
@@ -40,6 +41,12 @@ def money(value, decimals: int = 0) -> str:
 def number(value, decimals: int = 1, suffix: str = "") -> str:
     """1,234.5 (with an optional unit such as '%')."""
     return "n/a" if is_missing(value) else f"{value:,.{decimals}f}{suffix}"
+
+
+def plotly_text(value) -> str:
+    """A value from the data as Plotly text (labels, legend, hover): plotly.js reads tags such as
+    <b>, <i>, <a>, <br> and entities such as &amp; there as formatting; escaped, the value shows as it is."""
+    return html.escape(str(value), quote=False)
 
 
 def plain(df: pd.DataFrame) -> pd.DataFrame:

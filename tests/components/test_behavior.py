@@ -245,3 +245,16 @@ def test_radar_nan_metric_renders(warehouse_url):
 def test_radar_empty_selection(warehouse_url):
     view = EngagementRadar(make_store(warehouse_url, **EMPTY))
     assert view.frame.empty and view._message.visible and not view._figure.visible
+
+
+def test_a_segment_named_with_markup_shows_as_text_and_clicks_back(hostile_url):
+    """plotly.js reads <b>, <i>, &amp; … in legends and hovers as formatting: the name goes there
+    escaped, while a click still sends the raw name (the store only takes names the data holds)."""
+    from hostile_warehouse import SEGMENT, assert_shown_as_text
+    for cls in (BehaviorScatter3D, EngagementRadar):
+        store = make_store(hostile_url)
+        view = cls(store)
+        assert_shown_as_text(view._plot.object, [SEGMENT])
+        curve, trace = next((i, t) for i, t in enumerate(view._plot.object.data) if t.customdata[0][0] == SEGMENT)
+        click(view, {"curveNumber": curve, "pointNumber": 0, "customdata": list(trace.customdata[0])})
+        assert store.customer_segment == [SEGMENT], cls.__name__

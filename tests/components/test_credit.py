@@ -211,3 +211,11 @@ def test_nan_metrics_render_and_hover_as_na(warehouse_url):
     bubble = CreditRiskBubble(store)
     pio.to_json(bubble._plot.object)
     assert splom.summarize(splom.frame).endswith("customers")
+
+
+def test_a_segment_named_with_markup_shows_as_text_in_the_hovers(hostile_url):
+    """plotly.js reads <b>, <i>, &amp; … in hovers as formatting: names from the data go there escaped."""
+    from hostile_warehouse import SEGMENT, assert_shown_as_text
+    store = make_store(hostile_url)
+    for view in (CreditScatterMatrix(store), CreditRiskBubble(store)):
+        assert_shown_as_text(view._plot.object, [SEGMENT])

@@ -277,3 +277,19 @@ def test_heatmap_nan_safe(warehouse_url):
     assert abs(ok["zscore"].mean()) < 1e-9  # NaN left out of the row's mean and sd
     data = view.render(frame).get(0).data
     assert set(data.loc[data["value"].isna(), "shown"]) == {"n/a"}
+
+
+def test_cities_named_with_markup_show_as_text_and_a_click_sends_the_raw_state(hostile_url):
+    """plotly.js reads <b>, <i>, &amp; … in hovers as formatting: the city label goes there escaped;
+    the state a click selects is the raw value."""
+    from hostile_warehouse import RENAMES, STATE, assert_shown_as_text
+    from dashboard.components.geo import city_label
+    store = make_store(hostile_url)
+    view = GeoBubbleMap(store)
+    top = set(view.frame["city"])
+    labels = [city_label(c, s) for c, s in zip(view.frame["city"], view.frame["state"])
+              if c in set(RENAMES["city"].values()) or s == STATE]
+    assert len(labels) >= len(RENAMES["city"]) + 1 and set(RENAMES["city"].values()) <= top
+    assert_shown_as_text(view._plot.object, labels)
+    click(view, bubble_point(view, int(view.frame.index[view.frame["state"] == STATE][0])))
+    assert store.state == [STATE]

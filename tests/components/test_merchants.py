@@ -1,6 +1,8 @@
 """Merchant hierarchies: totals per node equal the reference; a click selects the clicked path."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,34 @@ def test_no_data_state(warehouse_url):
     view = MerchantTreemap(store)
     store.select(**EMPTY)
     assert view.frame.empty and view._message.visible
+
+
+def _node(trace, *labels: str) -> int:
+    """Index of the node whose path of (escaped) labels is `labels`, found through the parents."""
+    index = {node_id: i for i, node_id in enumerate(trace.ids)}
+    for i in range(len(trace.ids)):
+        path, j = [], i
+        while j is not None:
+            path.insert(0, trace.labels[j])
+            j = index.get(trace.parents[j])
+        if path == [html.escape(v, quote=False) for v in labels]:
+            return i
+    raise AssertionError(f"no node {labels}")
+
+
+@pytest.mark.parametrize("cls, path", [("MerchantSunburst", ("BOLD", "IMG", "SEGMENT")),
+                                       ("MerchantTreemap", ("QUOTES", "BOLD", "SCRIPT"))])
+def test_names_with_markup_or_slashes_show_as_text_and_click_back(hostile_url, cls, path):
+    """plotly.js reads <b>, <i>, &amp; … in labels as formatting: they go there escaped. A click's node
+    id is looked up, not split at '/': '</div><b>bold</b>' holds slashes."""
+    import hostile_warehouse as hostile
+    from dashboard import components
+    view_class = getattr(components, cls)
+    path = tuple(getattr(hostile, name) for name in path)
+    store = DataStore(hostile_url)
+    view = view_class(store)
+    trace = view._plot.object.data[0]
+    hostile.assert_shown_as_text(view._plot.object, path)
+    i = _node(trace, *path)
+    view._plot.click_data = {"points": [{"id": trace.ids[i], "label": trace.labels[i]}]}
+    assert [getattr(store, dim) for _, dim in view_class.levels] == [[v] for v in path]
