@@ -74,20 +74,37 @@ class DetailTable(pn.viewable.Viewer):
         self._sort = DEFAULT_SORT[self.kind]
         self._ticket = 0
         self._retry_pending = False
-        self._table = pn.widgets.Tabulator(pd.DataFrame(), disabled=True, show_index=False, pagination=None,
-                                           selectable=False, layout="fit_data_table", sizing_mode="stretch_width")
-        self._table.param.watch(self._on_sorters, ["sorters"])
+        # One table per list, each configured once: changing a shown Tabulator's columns rebuilds it
+        # in the browser, and a sort set meanwhile fails there ('setSort is not a function').
+        self._tables = {kind: self._make_table(kind) for kind in COLUMNS}
         self._buttons = {move: pn.widgets.Button(label=icon, description=tip, width=40, color="light")
                          for move, (icon, tip) in MOVES.items()}
         for move, button in self._buttons.items():
             button.on_click(lambda _, move=move: self.go(self._target(move)))
         self._label = pn.pane.Markdown("", margin=(4, 12))
         self._message = pn.pane.Alert("", alert_type="light", visible=False, margin=(10, 10))
-        self._body = pn.Column(self._table, sizing_mode="stretch_width", margin=0)
+        self._body = pn.Column(*self._tables.values(), sizing_mode="stretch_width", margin=0)
         self.param.watch(self._on_kind, ["kind"])
         self.param.watch(self._on_page_size, ["page_size"])
         self.store.param.watch(lambda *_: self.go(1), list(FILTER_PARAMETERS))
         self.go(self.page)
+
+    def _make_table(self, kind: str) -> pn.widgets.Tabulator:
+        columns = COLUMNS[kind]
+        sort, descending = DEFAULT_SORT[kind]
+        table = pn.widgets.Tabulator(
+            pd.DataFrame(columns=list(columns)), disabled=True, show_index=False, pagination=None, selectable=False,
+            layout="fit_data_table", sizing_mode="stretch_width", visible=kind == self.kind,
+            titles={c: title for c, (title, _) in columns.items()},
+            formatters={c: fmt for c, (_, fmt) in columns.items() if fmt is not None},
+            sorters=[{"field": sort, "dir": "desc" if descending else "asc"}])
+        table.param.watch(partial(self._on_sorters, kind), ["sorters"])
+        return table
+
+    @property
+    def _table(self) -> pn.widgets.Tabulator:
+        """The table of the list shown."""
+        return self._tables[self.kind]
 
     # -- navigation -------------------------------------------------------------------------------
     def go(self, page: int) -> None:
@@ -105,14 +122,19 @@ class DetailTable(pn.viewable.Viewer):
 
     def _on_kind(self, event) -> None:
         self._sort = DEFAULT_SORT[event.new]
+        self._table.sorters = self._sorters()
+        for kind, table in self._tables.items():
+            table.visible = kind == event.new
         self.go(1)
 
     def _on_page_size(self, event) -> None:
         self.go((self.page - 1) * event.old // event.new + 1)  # the page holding the first row shown
 
-    def _on_sorters(self, event) -> None:
+    def _on_sorters(self, kind: str, event) -> None:
         """A click on a column header: sort the whole list in the database. Anything else
         (an unknown column from a forged message) puts the current sort back."""
+        if kind != self.kind:
+            return
         first = (event.new or [{}])[0]
         sort = (first.get("field"), first.get("dir") == "desc")
         if sort[0] not in COLUMNS[self.kind]:
@@ -158,10 +180,7 @@ class DetailTable(pn.viewable.Viewer):
             self._say(f"**No {kind} for this selection.** Remove a filter chip or press *Clear all*.", "warning")
         else:
             self._message.visible, self._body.visible = False, True
-            columns = COLUMNS[kind]
-            self._table.param.update(
-                value=rows, titles={c: title for c, (title, _) in columns.items()},
-                formatters={c: fmt for c, (_, fmt) in columns.items() if fmt is not None}, sorters=self._sorters())
+            self._tables[kind].value = rows
 
     def _say(self, text: str, kind: str) -> None:
         self._message.object, self._message.alert_type = text, kind
