@@ -62,9 +62,10 @@ def stop_server(proc) -> None:
         proc.kill()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(warehouse_url):
-    """`panel serve serve.py` against the small test warehouse; yields the app URL."""
+    """`panel serve serve.py` against the small test warehouse; yields the app URL (one server for
+    every module that only reads: starting one with --warm costs 10-30 s)."""
     proc, url, _ = start_server({"DASHBOARD_DATABASE_URL": warehouse_url})
     yield url
     stop_server(proc)
