@@ -1,0 +1,44 @@
+"""Load (opt-in: DASHBOARD_LOAD_TEST=1): 50 websocket sessions changing filters against `panel serve`.
+
+Each test runs bench/load.py's whole procedure (server start, warm-up and baseline, a gradual
+ramp, minutes with every session changing sidebar filters, close) against the small test warehouse
+and checks: no error of any kind, every session had its actions answered, and the server's RSS
+back within 10 % of its baseline once Panel has destroyed the sessions. About 15-25 minutes each on
+two shared cores. DASHBOARD_LOAD_SESSIONS and DASHBOARD_LOAD_MINUTES resize them.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bench import load
+
+pytestmark = [pytest.mark.load,
+              pytest.mark.skipif(os.environ.get("DASHBOARD_LOAD_TEST") != "1",
+                                 reason="opt-in: DASHBOARD_LOAD_TEST=1 (minutes of 50 sessions per test)")]
+SESSIONS = int(os.environ.get("DASHBOARD_LOAD_SESSIONS", "50"))
+MINUTES = float(os.environ.get("DASHBOARD_LOAD_MINUTES", "3"))
+
+
+def _check(results: dict) -> None:
+    print(load.table(results))
+    assert results["errors"] == [], results["errors"][:20]
+    assert results["sessions_opened"] == SESSIONS
+    assert results["actions_per_session"]["min"] >= 1, "a session had no action answered"
+    assert results["rss_after_over_baseline"] <= 1.10, (
+        f"RSS after close {results['rss_mb_after_close']:.0f} MB, baseline {results['rss_mb_baseline']:.0f} MB")
+
+
+def test_sessions_against_one_process(warehouse_url):
+    _check(load.run(warehouse_url, sessions=SESSIONS, minutes=MINUTES, num_procs=1))
+
+
+def test_sessions_against_two_processes(warehouse_url):
+    results = load.run(warehouse_url, sessions=SESSIONS, minutes=max(1.0, MINUTES / 2), num_procs=2)
+    _check(results)
+    assert results["warm_up"]["workers_warmed"] == 2
+    per_process = results["websockets_per_process"]
+    assert len(per_process) == 2 and sum(per_process.values()) == SESSIONS
+    if SESSIONS >= 10:  # the kernel spreads connections at random: a handful may all land on one
+        assert all(per_process.values()), f"a process served none of the sessions: {per_process}"
