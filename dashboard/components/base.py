@@ -132,9 +132,10 @@ class View(pn.viewable.Viewer):
     def _start_fetch(self, loop):
         """Begin this view's query in a worker thread, or return None if its data is current."""
         key = self.store.filters(self.own)
-        if key == self._key and not self.error:
+        self._ticket += 1  # an answer still on its way is for an older change: it is dropped
+        if key == self._key and not self.error:  # e.g. a change undone before its answer came
+            self._status.updating = False
             return None
-        self._ticket += 1
         future = loop.run_in_executor(None, self.store.fetch, self.table, self.own)
         return asyncio.ensure_future(self._fetched(future, key, self._ticket))
 

@@ -83,8 +83,17 @@ def settle(page, before: dict[str, str], changed_title: str) -> dict[str, str]:
     """Wait until the view `changed_title` shows new figures and no view is loading."""
     wait_until(lambda: loaded(page).get(changed_title) not in (None, before.get(changed_title)),
                message=f"{changed_title} to update")
-    time.sleep(1.0)  # let the remaining views' async refreshes land
-    return wait_until(lambda: loaded(page), message="all views loaded")
+    # Then until nothing spins and the figures hold still for 2 s: on a slow machine an earlier
+    # change's answers can land first, and a moment's view of them is not the end state.
+    state = {"last": None, "calm": 0}
+
+    def calm():
+        now = (loaded(page), page.locator(".view-updating").count())
+        state["calm"] = state["calm"] + 1 if now == state["last"] and now[0] and not now[1] else 0
+        state["last"] = now
+        return now[0] if state["calm"] >= 8 else None
+
+    return wait_until(calm, timeout=90, message="all views loaded and still")
 
 
 def test_all_views_render_offline_without_errors(server, tab):

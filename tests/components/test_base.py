@@ -94,6 +94,28 @@ def test_a_newer_change_overtakes_a_slow_answer(warehouse_url):
     assert not treemap._status.updating
 
 
+def test_a_change_back_overtakes_a_slow_answer_to_the_change_it_reverts(warehouse_url):
+    """Filter, then undo it while the first query runs: the view must end on the unfiltered data,
+    although the second change asks nothing new of the database (its data is the current one)."""
+    store = DataStore(warehouse_url)
+    treemap = MerchantTreemap(store)
+    unfiltered = treemap.frame
+    _quietly(store, customer_segment=["Premium"])
+    _slow(store, MerchantTreemap.table, 1.0)
+
+    async def run():
+        first = asyncio.ensure_future(_update(store, [treemap])._run())
+        await asyncio.sleep(2 * SPINNER_AFTER_S)  # the first answer is late: the view spins
+        assert treemap._status.updating
+        _quietly(store, customer_segment=[])
+        await asyncio.gather(first, _update(store, [treemap])._run())
+
+    _in_own_loop(run())
+    assert treemap.frame is unfiltered
+    assert treemap._status.summary == treemap.summarize(unfiltered)
+    assert not treemap._status.updating
+
+
 def test_status_line_says_what_is_shown_and_its_reset_clears_only_the_own_selection(warehouse_url):
     store = DataStore(warehouse_url)
     heatmap = TimeHeatmap(store)
