@@ -15,6 +15,7 @@ import threading
 import panel as pn
 
 from . import components as views
+from . import memory
 from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url
 from .data import DataStore
 from .warehouse.build import build_warehouse
@@ -161,6 +162,8 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
     # Per session: Panel keeps config set inside a session (the imports' pn.extension ran in the
     # first one only) for that session.
     pn.config.notifications = True
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        pn.state.on_session_destroyed(memory.release_soon)
     main = pn.Column(sizing_mode="stretch_width")
     sidebar = pn.Column(sizing_mode="stretch_width")
     # Bootstrap rather than Fast: the Fast design pulls its font from Google, and banks run offline.
