@@ -29,8 +29,14 @@ it will hold at the end; **baseline** = worker RSS once Panel has destroyed them
 sessions are opened one after another and stay idle (with everyone clicking, the k-th open
 would queue behind k redraws on the server's event loop: an hour for 50); `open_s` is GET ->
 document received. Steady: every session changes filters with think time for `--minutes`;
-15 s in, one more visitor opens a session (`open_s_under_load`). Close: each session finishes its
+15 s in, one more visitor opens a session (`newcomer`: what a page load waits while everyone clicks). Close: each session finishes its
 action and closes; **after close** = worker RSS 20 s after Panel has destroyed every session.
+`--rounds` (2): ramp, steady and close again with the same number of new sessions. Live session
+objects (Bokeh documents, stores, views, counted in each worker after a full gc by
+bench/load_probe.py) must be back to the baseline's after every round: a session that is never
+freed is an error. RSS cannot say that alone: pymalloc keeps arenas that still hold one live block
+(a query-cache entry made mid-round), so the first busy round leaves a high-water mark; a leak is
+RSS that grows again with the next round (`rss_last_over_first_round`).
 RSS is summed over the worker processes (with --num-procs 2 the forking parent only waits and is
 reported apart).
 
@@ -52,6 +58,8 @@ import json
 import os
 import random
 import re
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -77,6 +85,7 @@ from dashboard.config import database_url, duckdb_path, mask_url  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 N_VIEWS = 13
+SESSION_OBJECTS = ("documents", "stores", "views")  # what every session makes (bench/load_probe.py counts them)
 FILTERS = ("Segment", "Region", "Income", "Channel", "Category group", "Day of week")  # sidebar titles
 QUIET_S = 1.0
 ERROR_TEXTS = ("Cannot load this view", "drawing this view failed")
@@ -96,11 +105,14 @@ class Server:
         self.num_procs, self.port = num_procs, free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
-        env.update(DASHBOARD_DATABASE_URL=warehouse_url, PANEL_LOG_LEVEL="info")  # Panel logs sessions made/destroyed
+        self.probe_dir = Path(tempfile.mkdtemp(prefix="load-probe-"))
+        env.update(DASHBOARD_DATABASE_URL=warehouse_url, PANEL_LOG_LEVEL="info",  # Panel logs sessions made/destroyed
+                   LOAD_PROBE_DIR=str(self.probe_dir))
         self.command = [
             sys.executable, "-m", "panel", "serve", "serve.py", "--warm", "--address", "127.0.0.1",
             "--port", str(self.port), "--allow-websocket-origin", f"127.0.0.1:{self.port}",
             "--num-procs", str(num_procs), "--check-unused-sessions", "1000", "--unused-session-lifetime", "5000",
+            "--setup", str(ROOT / "bench" / "load_probe.py"),  # SIGUSR1: live session objects (`objects`)
             # debug: Bokeh's "/serve has S sessions" line per process every 2 s (it adds little else)
             "--log-level", "debug", "--stats-log-frequency", "2000", "--log-format", LOG_FORMAT]
         fd, name = tempfile.mkstemp(prefix=f"load-server-{self.port}-", suffix=".log")
@@ -146,6 +158,25 @@ class Server:
                            if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == self.port)
                 for p in self.workers()}
 
+    def objects(self, timeout: float = 60.0) -> dict[str, int]:
+        """Live documents, stores and views summed over the workers, after a full gc in each."""
+        for old in self.probe_dir.glob("*.json"):
+            old.unlink()
+        workers = self.workers()
+        for p in workers:
+            p.send_signal(signal.SIGUSR1)
+        deadline, counts = time.monotonic() + timeout, {}
+        while time.monotonic() < deadline:
+            files = list(self.probe_dir.glob("*.json"))
+            if len(files) == len(workers):
+                time.sleep(0.2)  # written, not just created
+                for f in files:
+                    for k, v in json.loads(f.read_text()).items():
+                        counts[k] = counts.get(k, 0) + v
+                return counts
+            time.sleep(0.2)
+        raise RuntimeError(f"{len(workers)} workers did not answer the probe in {timeout:.0f} s")
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -166,6 +197,7 @@ class Server:
         for p in alive:
             p.kill()
         self.proc.wait()
+        shutil.rmtree(self.probe_dir, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -196,7 +228,9 @@ class Session:
         self.status_ids: set[str] = set()  # the charts' ViewStatus models
         self.chart_ids: set[str] = set()  # every model inside a chart's card
         self.updating: set[str] = set()
-        self.open_s: float | None = None
+        self.open_s: float | None = None  # GET -> document received
+        self.opened_at = 0.0
+        self.page_s: float | None = None  # the GET alone (the server creates the session)
         self.actions: list[dict] = []
         self.late: list[float] = []  # s after an answer's end that a patch still came
         self.errors: list[str] = []
@@ -213,6 +247,7 @@ class Session:
         started = time.perf_counter()
         page = await AsyncHTTPClient().fetch(f"{self.base}/serve", connect_timeout=self.timeout,
                                              request_timeout=self.timeout)
+        self.page_s = time.perf_counter() - started
         token = TOKEN.search(page.body.decode()).group(1)
         request = HTTPRequest(self.base.replace("http", "ws", 1) + "/serve/ws", headers={"Origin": self.base},
                               connect_timeout=self.timeout, request_timeout=self.timeout)
@@ -226,7 +261,8 @@ class Session:
         if reply is None or reply.msgtype != "PULL-DOC-REPLY":
             raise RuntimeError(f"expected PULL-DOC-REPLY, got {reply and reply.msgtype}")
         self._index(reply.content["doc"])
-        self.open_s = time.perf_counter() - started
+        self.opened_at = time.perf_counter()
+        self.open_s = self.opened_at - started
         self._reader = asyncio.ensure_future(self._read())
         await self._request("PATCH-DOC", {"events": [DOCUMENT_READY]})
 
@@ -463,65 +499,94 @@ async def _warm_up(server: Server, timeout: float, seed: int, progress) -> dict:
 
 
 async def _drive(server: Server, sessions: int, minutes: float, think: float, timeout: float, seed: int,
-                 progress) -> dict:
+                 rounds: int, progress) -> dict:
     sampler = Sampler(server)
     sampling = asyncio.ensure_future(sampler.run())
-    clients: list[Session] = []
     try:
         warm = await _warm_up(server, timeout, seed, progress)
-        out = {"errors": warm.pop("errors"), "warm_up": warm, "rss_mb_baseline": await _settled_rss(server, 10)}
+        out = {"errors": warm.pop("errors"), "warm_up": warm, "rss_mb_baseline": await _settled_rss(server, 10),
+               "objects_baseline": server.objects(), "rounds": []}
         progress(f"  baseline RSS {out['rss_mb_baseline']:.0f} MB after {warm['sessions']} warm-up sessions")
-
-        sampler.phase = "ramp"
-        started = time.perf_counter()
-        for i in range(sessions):
-            s = Session(i, server.base, seed + i, timeout)
-            clients.append(s)
-            try:
-                await s.open()
-            except Exception as exc:
-                s.errors.append(f"session {i}: could not open: {type(exc).__name__}: {exc}")
-            progress(f"  session {i + 1}/{sessions} open in {s.open_s or float('nan'):.1f} s; "
-                     f"RSS {server.rss_mb():.0f} MB, load {os.getloadavg()[0]:.1f}")
-        out["ramp_s"] = round(time.perf_counter() - started, 1)
-        out["rss_mb_all_open_idle"] = await _settled_rss(server, 5)
-        out["websockets_per_process"] = {str(pid): n for pid, n in server.websockets().items()}
-
-        sampler.phase = "steady"
-        stop = asyncio.Event()
-        tasks = [asyncio.ensure_future(s.run(stop, think)) for s in clients if s.open_s is not None]
-        steady_started, cpu_started = time.perf_counter(), server.cpu_s()
-        await asyncio.sleep(15)
-        newcomer = Session(sessions, server.base, seed + sessions, timeout)
-        try:
-            await newcomer.open()
-            out["open_s_under_load"] = round(newcomer.open_s, 2)
-        except Exception as exc:
-            newcomer.errors.append(f"the newcomer could not open: {type(exc).__name__}: {exc}")
-        progress(f"  steady: a newcomer's session opened in {out.get('open_s_under_load', float('nan')):.1f} s")
-        await asyncio.sleep(max(0.0, minutes * 60 - (time.perf_counter() - steady_started)))
-        stop.set()
-        steady_ended = time.perf_counter()
-        out["server_cores_busy_steady"] = round((server.cpu_s() - cpu_started) / (steady_ended - steady_started), 2)
-        out["steady_s"] = round(steady_ended - steady_started, 1)
-
-        sampler.phase = "close"
-        await asyncio.gather(*tasks)  # each finishes the action it is in
-        for s in [*clients, newcomer]:
-            await s.close()
-        out["errors"] += newcomer.errors
-        created, destroyed = await _destroyed(server)
-        if created != destroyed:
-            out["errors"].append(f"close: Panel destroyed {destroyed} of {created} sessions")
-        out["sessions_created_by_server"] = created - warm["created"]
-        sampler.phase = "after close"
-        out["rss_mb_after_close"] = await _settled_rss(server, 20)
+        created_before = warm["created"]
+        for r in range(rounds):
+            figures, clients, steady = await _round(server, sessions, minutes, think, timeout, seed + 1000 * r,
+                                                    sampler, progress)
+            created, _ = server.sessions()
+            figures["sessions_created_by_server"] = created - created_before
+            created_before = created
+            out["errors"] += figures.pop("errors")
+            if r == 0:  # the first round's figures are the report's; later rounds add memory and errors
+                out.update(figures)
+                first = (clients, *steady)
+            else:
+                out["errors"] += [f"round {r + 1}: {e}" for c in clients for e in c.errors]
+            out["rounds"].append({"rss_mb_after_close": figures["rss_mb_after_close"],
+                                  "objects_after_close": figures["objects_after_close"]})
+            progress(f"  round {r + 1}: RSS after close {figures['rss_mb_after_close']:.0f} MB, "
+                     f"live objects {figures['objects_after_close']}")
         out["stats_log_max_sessions_per_pid"] = _max_sessions_per_pid(server.log())
         if server.num_procs > 1:
             out["rss_mb_forking_parent"] = round(_rss(psutil.Process(server.proc.pid)) / 1e6, 1)
+        for r, after in enumerate(out["rounds"]):
+            if any(after["objects_after_close"].get(k) != out["objects_baseline"].get(k) for k in SESSION_OBJECTS):
+                out["errors"].append(f"round {r + 1}: live objects after close {after['objects_after_close']} "
+                                     f"!= baseline {out['objects_baseline']}")
     finally:
         sampling.cancel()
-    return _summary(out, clients, sampler, steady_started, steady_ended)
+    return _summary(out, first[0], sampler, *first[1:])
+
+
+async def _round(server: Server, sessions: int, minutes: float, think: float, timeout: float, seed: int,
+                 sampler: Sampler, progress) -> tuple[dict, list[Session], tuple[float, float]]:
+    """Ramp, steady, close: one visit of `sessions` colleagues; the figures, the clients, the steady phase."""
+    out: dict = {"errors": []}
+    clients: list[Session] = []
+    sampler.phase = "ramp"
+    started = time.perf_counter()
+    for i in range(sessions):
+        s = Session(i, server.base, seed + i, timeout)
+        clients.append(s)
+        try:
+            await s.open()
+        except Exception as exc:
+            s.errors.append(f"session {i}: could not open: {type(exc).__name__}: {exc}")
+        progress(f"  session {i + 1}/{sessions} open in {s.open_s or float('nan'):.1f} s; "
+                 f"RSS {server.rss_mb():.0f} MB, load {os.getloadavg()[0]:.1f}")
+    out["ramp_s"] = round(time.perf_counter() - started, 1)
+    out["rss_mb_all_open_idle"] = await _settled_rss(server, 5)
+    out["websockets_per_process"] = {str(pid): n for pid, n in server.websockets().items()}
+
+    sampler.phase = "steady"
+    stop = asyncio.Event()
+    tasks = [asyncio.ensure_future(s.run(stop, think)) for s in clients if s.open_s is not None]
+    steady_started, cpu_started = time.perf_counter(), server.cpu_s()
+    await asyncio.sleep(15)
+    newcomer = Session(sessions, server.base, seed + sessions, timeout)
+    opening = asyncio.ensure_future(newcomer.open())
+    await asyncio.sleep(max(0.0, minutes * 60 - (time.perf_counter() - steady_started)))
+    stop.set()
+    steady_ended = time.perf_counter()
+    out["server_cores_busy_steady"] = round((server.cpu_s() - cpu_started) / (steady_ended - steady_started), 2)
+    out["steady_s"] = round(steady_ended - steady_started, 1)
+
+    sampler.phase = "close"
+    await asyncio.gather(*tasks)  # each finishes the action it is in
+    try:
+        await opening
+        out["newcomer"] = {"open_s": round(newcomer.open_s, 1), "page_s": round(newcomer.page_s, 1),
+                           "done_at_s": round(newcomer.opened_at - steady_started, 1)}  # into the steady phase
+    except Exception as exc:
+        newcomer.errors.append(f"the newcomer could not open: {type(exc).__name__}: {exc}")
+    for s in [*clients, newcomer]:
+        await s.close()
+    out["errors"] += newcomer.errors
+    created, destroyed = await _destroyed(server)
+    if created != destroyed:
+        out["errors"].append(f"close: Panel destroyed {destroyed} of {created} sessions")
+    sampler.phase = "after close"
+    out["rss_mb_after_close"] = await _settled_rss(server, 20)
+    out["objects_after_close"] = server.objects()
+    return out, clients, (steady_started, steady_ended)
 
 
 def _max_sessions_per_pid(log: str) -> dict[str, int]:
@@ -558,14 +623,17 @@ def _summary(out: dict, clients: list[Session], sampler: Sampler, steady_started
         "rss_curve": sampler.samples,
     })
     out["rss_after_over_baseline"] = round(out["rss_mb_after_close"] / out["rss_mb_baseline"], 3)
+    last = out["rounds"][-1]["rss_mb_after_close"]
+    out["rss_last_over_first_round"] = round(last / out["rss_mb_after_close"], 3)
     return out
 
 
 def run(warehouse_url: str, sessions: int = 50, minutes: float = 3.0, num_procs: int = 1, think: float = 5.0,
-        timeout: float = 600.0, seed: int = 7, progress=print) -> dict:
+        timeout: float = 600.0, seed: int = 7, rounds: int = 2, progress=print) -> dict:
     """Start the server, run the phases, stop it; returns the figures (see the module docstring)."""
     results = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "warehouse": mask_url(warehouse_url),
                "num_procs": num_procs, "sessions_requested": sessions, "minutes": minutes, "think_s": think,
+               "rounds_requested": rounds,
                "machine": {**machine(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}}
     client_cpu = psutil.Process().cpu_times()
     server = Server(warehouse_url, num_procs)
@@ -574,7 +642,7 @@ def run(warehouse_url: str, sessions: int = 50, minutes: float = 3.0, num_procs:
         # a thread of its own: the caller (pytest after Playwright) may have an event loop running
         with ThreadPoolExecutor(1) as pool:
             results.update(pool.submit(asyncio.run, _drive(server, sessions, minutes, think, timeout, seed,
-                                                           progress)).result())
+                                                           rounds, progress)).result())
     finally:
         server.stop()
         log = server.log()
@@ -593,7 +661,7 @@ def table(r: dict) -> str:
     def row(label: str, st: dict) -> str:
         return f"  {label:<30}" + "".join(f"{st.get(k, float('nan')):>8.2f}" for k in ("p50", "p90", "p95", "p99", "max"))
 
-    per, load = r["actions_per_session"], r["loadavg_steady"]
+    per, load, new, nan = r["actions_per_session"], r["loadavg_steady"], r.get("newcomer", {}), float("nan")
     lines = [
         f"load: {r['sessions_opened']}/{r['sessions_requested']} sessions, --num-procs {r['num_procs']}, "
         f"{r['steady_s']:.0f} s steady, think {r['think_s']:g} s, ramp {r['ramp_s']:.0f} s",
@@ -604,11 +672,16 @@ def table(r: dict) -> str:
         row("action -> answer over", r["latency_s"]),
         row("action -> 13 charts redrawn", r["latency_s_charts"]),
         row("session open (GET -> doc)", r["open_s"]),
-        f"  a newcomer's session opened in {r.get('open_s_under_load', float('nan')):.1f} s during the steady phase",
+        f"  a newcomer 15 s into the steady phase: GET {new.get('page_s', nan):.1f} s, GET -> document "
+        f"{new.get('open_s', nan):.1f} s (done {new.get('done_at_s', nan):.0f} s into the steady phase)",
         f"  RSS MB: baseline {r['rss_mb_baseline']:.0f}, all open idle {r['rss_mb_all_open_idle']:.0f}, peak "
         f"{r['rss_mb_peak']:.0f}, after close {r['rss_mb_after_close']:.0f} (after/baseline "
         f"{r['rss_after_over_baseline']:.2f})" + (f"; forking parent {r['rss_mb_forking_parent']:.0f}"
                                                    if "rss_mb_forking_parent" in r else ""),
+        f"  RSS MB after each round's close {[x['rss_mb_after_close'] for x in r['rounds']]} (last/first "
+        f"{r['rss_last_over_first_round']:.2f}); live {', '.join(SESSION_OBJECTS)} (after gc) baseline "
+        f"{[r['objects_baseline'].get(k) for k in SESSION_OBJECTS]}, after each round "
+        f"{[[x['objects_after_close'].get(k) for k in SESSION_OBJECTS] for x in r['rounds']]}",
         f"  server busy {r['server_cores_busy_steady']:.2f} cores in the steady phase; 1-min load average "
         f"{load.get('p50', float('nan')):.1f} (max {load.get('max', float('nan')):.1f}); client CPU {r['client_cpu_s']:.0f} s",
         f"  websockets per worker {r['websockets_per_process']}; most sessions per worker (stats log) "
@@ -626,13 +699,15 @@ def main() -> None:
     p.add_argument("--num-procs", type=int, default=1, choices=(1, 2))
     p.add_argument("--think", type=float, default=5.0, help="mean seconds a session waits before each change")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds an open or an action may take")
+    p.add_argument("--rounds", type=int, default=2, help="visits of --sessions colleagues, one after another "
+                   "(memory after the last against after the first: a per-session leak grows with each)")
     p.add_argument("--url", default=None, help="warehouse SQLAlchemy URL (default: the dashboard's default warehouse)")
     args = p.parse_args()
     url = database_url(args.url)
     path = duckdb_path(url)
     if path is not None and not path.exists():
         raise SystemExit(f"no warehouse at {path}: build one first (python -m dashboard.warehouse build --url {url})")
-    results = run(url, args.sessions, args.minutes, args.num_procs, args.think, args.timeout)
+    results = run(url, args.sessions, args.minutes, args.num_procs, args.think, args.timeout, rounds=args.rounds)
     print(table(results))
     print(f"written to {write_results(f'load_{args.num_procs}p', results)}")
 

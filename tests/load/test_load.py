@@ -2,9 +2,10 @@
 
 Each test runs bench/load.py's whole procedure (server start, warm-up and baseline, a gradual
 ramp, minutes with every session changing sidebar filters, close) against the small test warehouse
-and checks: no error of any kind, every session had its actions answered, and the server's RSS
-back within 10 % of its baseline once Panel has destroyed the sessions. About 15-25 minutes each on
-two shared cores. DASHBOARD_LOAD_SESSIONS and DASHBOARD_LOAD_MINUTES resize them.
+and checks: no error of any kind, every session had its actions answered, every session's objects
+freed once Panel has destroyed them, and RSS after a second visit of as many sessions within 10 % of
+where the first left it (bench/load.py says why RSS is not held to the pre-load baseline). About
+15-25 minutes each on two shared cores. DASHBOARD_LOAD_SESSIONS and DASHBOARD_LOAD_MINUTES resize them.
 """
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ def _check(results: dict) -> None:
     assert results["errors"] == [], results["errors"][:20]
     assert results["sessions_opened"] == SESSIONS
     assert results["actions_per_session"]["min"] >= 1, "a session had no action answered"
-    assert results["rss_after_over_baseline"] <= 1.10, (
-        f"RSS after close {results['rss_mb_after_close']:.0f} MB, baseline {results['rss_mb_baseline']:.0f} MB")
+    # no per-session leak: every session's objects are freed (an error above otherwise), and a second
+    # visit of as many sessions leaves RSS within 10 % of where the first left it
+    rounds = [r["rss_mb_after_close"] for r in results["rounds"]]
+    assert len(rounds) == 2 and results["rss_last_over_first_round"] <= 1.10, f"RSS after each round {rounds} MB"
 
 
 def test_sessions_against_one_process(warehouse_url):
