@@ -249,7 +249,12 @@ class Session:
                                              request_timeout=self.timeout)
         self.page_s = time.perf_counter() - started
         token = TOKEN.search(page.body.decode()).group(1)
-        request = HTTPRequest(self.base.replace("http", "ws", 1) + "/serve/ws", headers={"Origin": self.base},
+        # cookies go back with the websocket, as a browser's would (a proxy's session affinity)
+        self.cookies = dict(c.split(";", 1)[0].strip().split("=", 1) for c in page.headers.get_list("Set-Cookie"))
+        headers = {"Origin": self.base}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        request = HTTPRequest(self.base.replace("http", "ws", 1) + "/serve/ws", headers=headers,
                               connect_timeout=self.timeout, request_timeout=self.timeout)
         self.ws = await websocket_connect(request, subprotocols=["bokeh", token], max_message_size=256 * 2**20)
         ack = await self._receive()
