@@ -19,6 +19,7 @@ import param
 import sqlalchemy as sa
 
 from .config import WarehouseError, database_url, describe_connect_error, duckdb_path, make_engine, mask_url
+from .shared_cache import cached
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
 from .warehouse.detail import check as check_detail, count_query, page_query
@@ -85,14 +86,16 @@ def _cancel(conn: sa.Connection) -> None:
 @pn.cache(max_items=2048, policy="LRU")
 def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
     """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results."""
-    return _read(url, plan(table, Filters(**dict(key)), _fast_tables(url, stamp)))
+    return cached(lambda: _read(url, plan(table, Filters(**dict(key)), _fast_tables(url, stamp))),
+                  "query", url, stamp, table, key)
 
 
 @pn.cache(max_items=512, policy="LRU")
 def _run_detail(url: str, stamp: str, kind: str, key: tuple, page: tuple | None) -> pd.DataFrame:
     """A drill-down list's length (one cell) when `page` is None, else that (page, size, sort, descending)."""
     filters = Filters(**dict(key))
-    return _read(url, count_query(kind, filters) if page is None else page_query(kind, filters, *page))
+    return cached(lambda: _read(url, count_query(kind, filters) if page is None else page_query(kind, filters, *page)),
+                  "detail", url, stamp, kind, key, page)
 
 
 def _read(url: str, query: sa.Select) -> pd.DataFrame:
