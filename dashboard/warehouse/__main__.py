@@ -1,4 +1,4 @@
-"""Command line: `python -m dashboard.warehouse build|accelerate|info`.
+"""Command line: `python -m dashboard.warehouse build|accelerate|export|info`.
 
 Errors a user can fix print one line and exit with status 2; no traceback wall.
 """
@@ -7,11 +7,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from pathlib import Path
 
 from ..config import ENV_URL, WarehouseError, database_url, mask_url
 from .build import MAX_CUSTOMERS, Progress, accelerate_warehouse, build_warehouse
 from .generate import BankSpec
 from .inspect import warehouse_info
+from .spark import build_gold_on_spark, export_silver
 
 
 def _date(text: str) -> dt.date:
@@ -35,10 +37,19 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--as-of", type=_date, default=defaults.as_of,
                    help="last day of data; the 90-day window ends here (default %(default)s)")
     b.add_argument("--url", help=f"SQLAlchemy URL of the target (default ${ENV_URL} or the embedded DuckDB file)")
+    b.add_argument("--engine", choices=("sql", "spark"), default="sql",
+                   help="sql: generate a bank and build silver + gold at --url; spark: build only gold with "
+                        "Apache Spark from --silver Parquet files into --gold")
+    b.add_argument("--silver", type=Path, help="(spark) directory of silver Parquet files, one per table")
+    b.add_argument("--gold", type=Path, help="(spark) directory to write the gold tables to, as Parquet")
     b.add_argument("--quiet", action="store_true", help="no progress display")
     a = sub.add_parser("accelerate", help="(re)build only the fast-path tables (schema `fast`) from silver")
     a.add_argument("--url", help=f"SQLAlchemy URL (default ${ENV_URL} or the embedded DuckDB file)")
     a.add_argument("--quiet", action="store_true", help="no progress display")
+    e = sub.add_parser("export", help="write the silver tables of --url as Parquet files (for --engine spark)")
+    e.add_argument("--url", help=f"SQLAlchemy URL (default ${ENV_URL} or the embedded DuckDB file)")
+    e.add_argument("--to", type=Path, required=True, help="directory for <table>.parquet")
+    e.add_argument("--quiet", action="store_true", help="no progress display")
     i = sub.add_parser("info", help="show what the warehouse at --url holds")
     i.add_argument("--url", help=f"SQLAlchemy URL (default ${ENV_URL} or the embedded DuckDB file)")
     return p
@@ -47,7 +58,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command == "build":
+        if args.command == "build" and args.engine == "spark":
+            if args.silver is None or args.gold is None:
+                raise WarehouseError("--engine spark needs --silver DIR (Parquet) and --gold DIR")
+            seconds = build_gold_on_spark(args.silver, args.gold, progress=Progress(quiet=args.quiet))
+            print(f"built {len(seconds)} gold tables on Spark in {sum(seconds.values()):.1f}s into {args.gold}")
+        elif args.command == "export":
+            rows = export_silver(args.url, args.to, Progress(quiet=args.quiet))
+            print(f"wrote {len(rows)} silver tables ({sum(rows.values()):,} rows) to {args.to}")
+        elif args.command == "build":
             spec = BankSpec(customers=args.customers, months=args.months, seed=args.seed, as_of=args.as_of)
             report = build_warehouse(args.url, spec, Progress(quiet=args.quiet))
             print(f"built {report.transactions:,} transactions for {report.customers:,} customers in "
