@@ -86,8 +86,8 @@ def _cancel(conn: sa.Connection) -> None:
 @pn.cache(max_items=2048, policy="LRU")
 def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
     """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results."""
-    return cached(lambda: _read(url, plan(table, Filters(**dict(key)), _fast_tables(url, stamp))),
-                  "query", url, stamp, table, key)
+    return cached(lambda: _read(url, plan(table, Filters(**dict(key)), _fast_tables(url, stamp)),
+                                running=(url, stamp, table, key)), "query", url, stamp, table, key)
 
 
 @pn.cache(max_items=512, policy="LRU")
@@ -98,23 +98,52 @@ def _run_detail(url: str, stamp: str, kind: str, key: tuple, page: tuple | None)
                   "detail", url, stamp, kind, key, page)
 
 
-def _read(url: str, query: sa.Select) -> pd.DataFrame:
+_RUNNING: dict[tuple, sa.Connection] = {}  # gold queries in the database now, by (url, stamp, table, key)
+_CANCELLED: set[tuple] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def _read(url: str, query: sa.Select, running: tuple | None = None) -> pd.DataFrame:
     """Run a query. One still running after `query_timeout()` seconds is cancelled in the database (a
     runaway query must not hold a connection and a core for everyone); failures are not cached.
+    `running` names it for `cancel_query` while it runs.
     """
     timeout = query_timeout()
     with shared_engine(url).connect() as conn:
         timer = threading.Timer(timeout, _cancel, args=(conn,))
         timer.start()
+        if running is not None:
+            with _RUNNING_LOCK:
+                _RUNNING[running] = conn
         try:
             return pd.read_sql(query, conn)
         except Exception:
             if not timer.is_alive():  # the timer fired: it was us who stopped the query
                 raise WarehouseError(f"the query took longer than {timeout:g} s and was cancelled; narrow the "
                                      f"filters, or raise {ENV_QUERY_TIMEOUT}") from None
+            with _RUNNING_LOCK:
+                cancelled = running in _CANCELLED
+                _CANCELLED.discard(running)
+            if cancelled:
+                raise WarehouseError("the query was cancelled by a user") from None
             raise
         finally:
             timer.cancel()
+            if running is not None:
+                with _RUNNING_LOCK:
+                    _RUNNING.pop(running, None)
+
+
+def cancel_query(url: str, stamp: str, table: str, key: tuple) -> bool:
+    """Stop this gold query in the database if it is running; True if it was."""
+    name = (url, stamp, table, key)
+    with _RUNNING_LOCK:
+        conn = _RUNNING.get(name)
+        if conn is None:
+            return False
+        _CANCELLED.add(name)
+    _cancel(conn)
+    return True
 
 
 _IN_FLIGHT: dict[tuple, threading.Lock] = {}
@@ -215,6 +244,12 @@ class DataStore(param.Parameterized):
             raise
         except Exception as exc:
             raise WarehouseError(self._explain(exc)) from exc
+
+    def cancel(self, table: str, ignore: Iterable[str] = ()) -> bool:
+        """Stop the database query `fetch(table, ignore)` is waiting for, if it is still running
+        (whoever else waits for the same answer gets the error and asks again)."""
+        key = tuple(sorted(self.filters(ignore).active().items()))
+        return cancel_query(self.url, self._stamp(), table, key)
 
     def options(self, dimension: str) -> list:
         """The values a dimension can take, for the sidebar widgets."""

@@ -60,7 +60,8 @@ def deployment(warehouse_url, tmp_path_factory):
     port = free_port()
     env = {"DASHBOARD_DATABASE_URL": warehouse_url, "DASHBOARD_CACHE_DIR": str(tmp / "cache")}
     origin = ("--allow-websocket-origin", f"127.0.0.1:{port}")
-    backends = [start_server(env, extra_args=origin) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:  # both start (--warm) at once
+        backends = list(pool.map(lambda _: start_server(env, extra_args=origin), range(2)))
     ports = [int(url.split(":")[2].split("/")[0]) for _, url, _ in backends]
     nginx = subprocess.Popen([NGINX, "-c", str(_config(tmp, port, ports)), "-g", "daemon off;"],
                              stderr=subprocess.PIPE)

@@ -148,13 +148,13 @@ class View(pn.viewable.Viewer):
         return lambda: self._apply(df, error, key, ticket)
 
     def _apply(self, df, error: str, key, ticket: int) -> None:
-        if ticket != self._ticket:  # a newer change is on its way
+        if ticket != self._ticket:  # a newer change (or a cancel) is on its way
             return
         if error:
             self._set_error(error)
         else:
             self._set_frame(df, key)
-        self._status.updating = False
+        self._status.param.update(updating=False, cancelled=False)
         self._draw()
 
     def _on_knob(self, *events) -> None:
@@ -187,6 +187,24 @@ class View(pn.viewable.Viewer):
     def _on_status(self, message) -> None:
         if message == {"reset": True}:  # the status line's Reset
             self.reset()
+        elif message == {"cancel": True}:
+            self.cancel()
+        elif message == {"retry": True}:
+            self._status.cancelled = False
+            self._on_store()
+
+    def cancel(self) -> None:
+        """Stop waiting for the running query and stop it in the database (the status line's Cancel).
+        The view says so instead of a figure that no longer matches the filters, and asks again on
+        Retry or the next change (a cancel is not an error: no automatic retry)."""
+        if not self._status.updating:
+            return
+        self._ticket += 1  # the answer, or the error the cancel causes, is dropped
+        self._key = None
+        self.store.cancel(self.table, self.own)
+        self._status.param.update(updating=False, cancelled=True)
+        self._say("**Query cancelled.** This view does not show the current filters; press *Retry* in its "
+                  "status line, or change a filter.", "warning")
 
     def reset(self, *_, **__) -> None:
         """Clear this view's own selection (Reset, or a double-click on the chart)."""

@@ -157,12 +157,14 @@ button:hover { background: rgba(255,255,255,.15); }
 
 
 class ViewStatus(_MessageControl):
-    """A view's status line: what it shows ('4,039 transactions'), a spinner while its query runs,
-    and 'Reset' while the view holds a selection of its own."""
+    """A view's status line: what it shows ('4,039 transactions'); while its query runs a spinner,
+    the seconds it has taken (counted in the browser: no message per second) and 'Cancel'; 'Retry'
+    after a cancel; and 'Reset' while the view holds a selection of its own."""
 
     summary = param.String(default="")
     updating = param.Boolean(default=False)
     resettable = param.Boolean(default=False)
+    cancelled = param.Boolean(default=False)
 
     _stylesheets = [_BUTTON_CSS + """
 .view-status { display: flex; align-items: center; gap: 8px; min-height: 30px; opacity: 0.75;
@@ -172,8 +174,9 @@ class ViewStatus(_MessageControl):
                 border-radius: 50%; animation: spin 0.8s linear infinite; }
 .view-updating .view-spinner { display: inline-block; }
 @keyframes spin { to { transform: rotate(360deg); } }
-button.view-reset { border: 1px solid #999; color: inherit; font-size: 1.1em; }
-button.view-reset:hover { background: rgba(127,127,127,.2); }
+button.view-reset, button.view-cancel, button.view-retry { border: 1px solid #999; color: inherit; font-size: 1.1em; }
+button.view-reset:hover, button.view-cancel:hover, button.view-retry:hover { background: rgba(127,127,127,.2); }
+.view-elapsed { font-variant-numeric: tabular-nums; }
 """]
     _esm = """
     export function render({ model }) {
@@ -190,13 +193,36 @@ button.view-reset:hover { background: rgba(127,127,127,.2); }
       reset.type = "button"; reset.className = "view-reset"; reset.textContent = "Reset";
       reset.title = "Clear the selection made in this view";
       reset.addEventListener("click", () => model.send_msg({reset: true}));
-      line.append(summary, spinner, reset);
+      const button = (name, label, title) => {
+        const b = document.createElement("button");
+        b.type = "button"; b.className = `view-${name}`; b.textContent = label; b.title = title;
+        b.addEventListener("click", () => model.send_msg({[name]: true}));
+        return b;
+      };
+      const cancel = button("cancel", "Cancel", "Stop this view's query in the database");
+      const retry = button("retry", "Retry", "Run this view's query again");
+      const elapsed = document.createElement("span");
+      elapsed.className = "view-elapsed";
+      let started = null, ticker = null;
+      const tick = () => {  // shown from 2 s on: a long query says how long it has run
+        const s = Math.floor((Date.now() - started) / 1000);
+        elapsed.textContent = s >= 2 ? `${s} s` : "";
+      };
+      line.append(summary, spinner, elapsed, cancel, retry, reset);
       const draw = () => {  // the elements stay; only their text, class and visibility change
         text.textContent = model.summary;
         line.classList.toggle("view-updating", model.updating);
+        if (model.updating && ticker === null) {
+          started = Date.now(); tick(); ticker = setInterval(tick, 1000);
+        } else if (!model.updating && ticker !== null) {
+          clearInterval(ticker); ticker = null; elapsed.textContent = "";
+        }
+        cancel.hidden = !model.updating;
+        retry.hidden = !model.cancelled || model.updating;
         reset.hidden = !model.resettable;
       };
-      model.on(["summary", "updating", "resettable"], draw);
+      model.on(["summary", "updating", "resettable", "cancelled"], draw);
+      model.on("remove", () => ticker !== null && clearInterval(ticker));
       draw();
       return line;
     }

@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import param
+import sqlalchemy as sa
 from bokeh.document import Document
 
 from dashboard.components import EngagementRadar, MerchantTreemap, TimeHeatmap
@@ -114,6 +115,38 @@ def test_a_change_back_overtakes_a_slow_answer_to_the_change_it_reverts(warehous
     assert treemap.frame is unfiltered
     assert treemap._status.summary == treemap.summarize(unfiltered)
     assert not treemap._status.updating
+
+
+def test_cancel_stops_the_query_in_the_database_and_retry_asks_again(warehouse_url, monkeypatch):
+    from dashboard import data
+
+    store = DataStore(warehouse_url)
+    treemap = MerchantTreemap(store)
+    _quietly(store, customer_segment=["Premium"])
+    # a statement DuckDB would run for minutes, in place of the treemap's query
+    slow = sa.text("SELECT sum(i % 7) AS s FROM range(100000000000) t(i)")
+    monkeypatch.setattr(data, "plan", lambda table, filters, available: slow)
+    data._run_query.clear()  # an earlier test's answer must not come from the cache
+
+    async def run():
+        update = asyncio.ensure_future(_update(store, [treemap])._run())
+        await asyncio.sleep(1.0)
+        assert treemap._status.updating and data._RUNNING  # spinning, and running in the database
+        started = time.perf_counter()
+        treemap._on_status({"cancel": True})
+        await update  # over once the database has given the statement up
+        return time.perf_counter() - started
+
+    assert _in_own_loop(run()) < 5
+    assert data._RUNNING == {} and data._CANCELLED == set()
+    assert treemap._status.cancelled and not treemap._status.updating
+    assert "Query cancelled" in treemap._message.object and treemap._message.visible and not treemap._figure.visible
+    assert treemap.error == ""  # not an error: nothing retries by itself
+
+    monkeypatch.undo()
+    treemap._on_status({"retry": True})  # outside a served session the view asks again at once
+    assert not treemap._status.cancelled and treemap._figure.visible
+    assert treemap.frame.equals(_expected(warehouse_url, customer_segment=["Premium"])[MerchantTreemap.title])
 
 
 def test_status_line_says_what_is_shown_and_its_reset_clears_only_the_own_selection(warehouse_url):
