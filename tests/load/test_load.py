@@ -5,7 +5,7 @@ ramp, minutes with every session changing sidebar filters, close) against the sm
 and checks: no error of any kind, every session had its actions answered, every session's objects
 freed once Panel has destroyed them, and RSS after a second visit of as many sessions within 10 % of
 where the first left it (bench/load.py says why RSS is not held to the pre-load baseline). About
-15-25 minutes each on two shared cores. DASHBOARD_LOAD_SESSIONS and DASHBOARD_LOAD_MINUTES resize them.
+25-40 minutes each on two shared cores (two visits of 50 sessions). DASHBOARD_LOAD_SESSIONS and DASHBOARD_LOAD_MINUTES resize them.
 """
 from __future__ import annotations
 
