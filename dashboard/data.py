@@ -235,9 +235,13 @@ class DataStore(param.Parameterized):
         values.update({d: getattr(self, d) for d in DATE_DIMENSIONS if d not in ignore})
         return Filters(**values)
 
+    def _key(self, ignore: Iterable[str] = ()) -> tuple:
+        """The active filters as a hashable cache key (what `fetch`, `cancel` and `detail` look up)."""
+        return tuple(sorted(self.filters(ignore).active().items()))
+
     def fetch(self, table: str, ignore: Iterable[str] = ()) -> pd.DataFrame:
         """A gold table under the active filters (a private copy: cached frames are shared)."""
-        key = tuple(sorted(self.filters(ignore).active().items()))
+        key = self._key(ignore)
         try:
             return _query_once(self.url, self._stamp(), table, key).copy()
         except WarehouseError:
@@ -248,7 +252,7 @@ class DataStore(param.Parameterized):
     def cancel(self, table: str, ignore: Iterable[str] = ()) -> bool:
         """Stop the database query `fetch(table, ignore)` is waiting for, if it is still running
         (whoever else waits for the same answer gets the error and asks again)."""
-        key = tuple(sorted(self.filters(ignore).active().items()))
+        key = self._key(ignore)
         return cancel_query(self.url, self._stamp(), table, key)
 
     def options(self, dimension: str) -> list:
@@ -408,7 +412,7 @@ class DataStore(param.Parameterized):
         many there are (see warehouse/detail.py). A page past the end is empty; a bad argument is a
         ValueError before any query. Counts and pages are cached like `fetch`, keyed by the filters."""
         check_detail(kind, page, page_size, sort, descending)
-        key = tuple(sorted(self.filters().active().items()))
+        key = self._key()
         try:
             total = int(_run_detail(self.url, self._stamp(), kind, key, None).iat[0, 0])
             rows = _run_detail(self.url, self._stamp(), kind, key, (int(page), int(page_size), sort, descending))
