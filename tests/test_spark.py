@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from dashboard.config import WarehouseError
 from dashboard.warehouse.__main__ import main
 from dashboard.warehouse.schema import GOLD, GOLD_COLUMNS, GOLD_TABLES, SILVER_TABLES
-from dashboard.warehouse.spark import build_gold_on_spark, export_silver, spark_sql
+from dashboard.warehouse.spark import build_gold_on_spark, spark_sql
 from dashboard.warehouse.gold import gold_query
 
 pytestmark = pytest.mark.spark
