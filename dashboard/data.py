@@ -235,13 +235,18 @@ class DataStore(param.Parameterized):
         values.update({d: getattr(self, d) for d in DATE_DIMENSIONS if d not in ignore})
         return Filters(**values)
 
-    def _key(self, ignore: Iterable[str] = ()) -> tuple:
-        """The active filters as a hashable cache key (what `fetch`, `cancel` and `detail` look up)."""
-        return tuple(sorted(self.filters(ignore).active().items()))
+    def _key(self, ignore: Iterable[str] = (), filters: Filters | None = None) -> tuple:
+        """The active filters (or a snapshot of them) as a hashable cache key (what `fetch`,
+        `cancel` and `detail` look up)."""
+        return tuple(sorted((self.filters(ignore) if filters is None else filters).active().items()))
 
-    def fetch(self, table: str, ignore: Iterable[str] = ()) -> pd.DataFrame:
-        """A gold table under the active filters (a private copy: cached frames are shared)."""
-        key = self._key(ignore)
+    def fetch(self, table: str, ignore: Iterable[str] = (), filters: Filters | None = None) -> pd.DataFrame:
+        """A gold table under the active filters (a private copy: cached frames are shared).
+
+        `filters`, a snapshot taken with `filters(ignore)` when a change asked, is what a worker
+        thread must use: the store may have moved on by the time the thread runs, and the answer
+        must be the one for the change it will be drawn for."""
+        key = self._key(ignore, filters)
         try:
             return _query_once(self.url, self._stamp(), table, key).copy()
         except WarehouseError:
@@ -249,10 +254,10 @@ class DataStore(param.Parameterized):
         except Exception as exc:
             raise WarehouseError(self._explain(exc)) from exc
 
-    def cancel(self, table: str, ignore: Iterable[str] = ()) -> bool:
-        """Stop the database query `fetch(table, ignore)` is waiting for, if it is still running
-        (whoever else waits for the same answer gets the error and asks again)."""
-        key = self._key(ignore)
+    def cancel(self, table: str, ignore: Iterable[str] = (), filters: Filters | None = None) -> bool:
+        """Stop the database query `fetch(table, ignore, filters)` is waiting for, if it is still
+        running (whoever else waits for the same answer gets the error and asks again)."""
+        key = self._key(ignore, filters)
         return cancel_query(self.url, self._stamp(), table, key)
 
     def options(self, dimension: str) -> list:

@@ -13,6 +13,7 @@ import io
 import logging
 import time
 import weakref
+from functools import partial
 from typing import ClassVar
 
 import holoviews as hv
@@ -59,6 +60,7 @@ class View(pn.viewable.Viewer):
     def __init__(self, store: DataStore | None = None, **params):
         super().__init__(store=store if store is not None else DataStore(), **params)
         self._key = None
+        self._asked = None  # the filters of the query running in a worker thread, if any
         self._ticket = 0
         self._message = pn.pane.Alert("", alert_type="light", visible=False, margin=(10, 10))
         self._plot = self._make_pane()
@@ -116,6 +118,7 @@ class View(pn.viewable.Viewer):
     def refresh(self) -> None:
         """Fetch (if the filters that concern this view changed) and draw, synchronously."""
         key = self.store.filters(self.own)
+        self._ticket += 1  # what this draws is newer than any answer still on its way
         if key != self._key:
             try:
                 self._set_frame(self.store.fetch(self.table, self.own), key)
@@ -136,7 +139,8 @@ class View(pn.viewable.Viewer):
         if key == self._key and not self.error:  # e.g. a change undone before its answer came
             self._status.updating = False
             return None
-        future = loop.run_in_executor(None, self.store.fetch, self.table, self.own)
+        self._asked = key  # the thread queries these filters, whatever the store holds when it runs
+        future = loop.run_in_executor(None, partial(self.store.fetch, self.table, self.own, key))
         return asyncio.ensure_future(self._fetched(future, key, self._ticket))
 
     async def _fetched(self, future, key, ticket: int):
@@ -201,7 +205,7 @@ class View(pn.viewable.Viewer):
             return
         self._ticket += 1  # the answer, or the error the cancel causes, is dropped
         self._key = None
-        self.store.cancel(self.table, self.own)
+        self.store.cancel(self.table, self.own, self._asked)
         self._status.param.update(updating=False, cancelled=True)
         self._say("**Query cancelled.** This view does not show the current filters; press *Retry* in its "
                   "status line, or change a filter.", "warning")
@@ -234,10 +238,11 @@ class View(pn.viewable.Viewer):
                          sizing_mode="stretch_width", name=self.title, margin=(6, 6))
 
 
-def _draw_answer(view: View, task) -> None:
-    """Draw one view's answer; a view that fails to draw says so and does not stop the others."""
+def _draw(view: View, task=None) -> None:
+    """Draw one view's answer (or, with no task, its highlight alone); a view that fails to draw
+    says so and does not stop the others."""
     try:
-        task.result()()
+        task.result()() if task is not None else view._draw()
     except Exception as exc:  # a bug in one view's drawing, not a database problem
         log.exception("drawing %s failed", view.title)
         view._set_error(f"drawing this view failed ({type(exc).__name__})")
@@ -277,6 +282,7 @@ class _SessionUpdate:
         self._gathering.pop(self.store, None)  # a change from now on starts a new update
         loop = asyncio.get_running_loop()
         started = {view: view._start_fetch(loop) for view in self.views}
+        tickets = {view: view._ticket for view in started}
         waiting = {task for task in started.values() if task is not None}
         done: set = set()
         if waiting:
@@ -284,17 +290,17 @@ class _SessionUpdate:
         with pn.io.hold(self.doc):
             for view, task in started.items():
                 if task is None:
-                    view._draw()  # only the highlight changed
+                    _draw(view)  # only the highlight changed
                 elif task in done:
-                    _draw_answer(view, task)
-                else:
+                    _draw(view, task)
+                elif view._ticket == tickets[view]:  # not overtaken by a newer change meanwhile
                     view._status.updating = True
         while waiting:
             done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             with pn.io.hold(self.doc):
                 for view, task in started.items():
                     if task in done:
-                        _draw_answer(view, task)
+                        _draw(view, task)
         self._retry_later([view for view in started if view.error])
 
     def _retry_later(self, failed: list[View]) -> None:

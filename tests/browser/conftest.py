@@ -62,13 +62,28 @@ def stop_server(proc) -> None:
         proc.kill()
 
 
+SERVER_LOGS: list[Path] = []  # of the shared server, for a failing test's report
+
+
 @pytest.fixture(scope="session")
 def server(warehouse_url):
     """`panel serve serve.py` against the small test warehouse; yields the app URL (one server for
     every module that only reads: starting one with --warm costs 10-30 s)."""
-    proc, url, _ = start_server({"DASHBOARD_DATABASE_URL": warehouse_url})
+    proc, url, log = start_server({"DASHBOARD_DATABASE_URL": warehouse_url})
+    SERVER_LOGS.append(log)
     yield url
     stop_server(proc)
+    SERVER_LOGS.remove(log)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing browser test's report ends with the server log's last lines (CI keeps no files)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and "server" in getattr(item, "fixturenames", ()) and SERVER_LOGS:
+        tail = SERVER_LOGS[-1].read_text(errors="replace").splitlines()[-40:]
+        report.sections.append(("server log (last 40 lines)", "\n".join(tail)))
 
 
 @pytest.fixture(scope="session")

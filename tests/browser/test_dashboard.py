@@ -169,6 +169,7 @@ def test_heatmap_cell_click_filters_the_others_and_chip_removal_restores(server,
         page.locator(".filter-chip button").first.click()
         wait_until(lambda: len(chips(page)) == count - 1, timeout=60, message=f"chip {count} to go")
     restored = settle(page, after, "Merchant spending sunburst")
+    assert chips(page) == []  # no filter came back (e.g. a stale echo of a widget)
     assert restored == before
 
 

@@ -31,10 +31,10 @@ def _expected(url: str, **selection) -> dict[str, object]:
 def _slow(store: DataStore, table: str, seconds: float) -> None:
     fetch = store.fetch
 
-    def slow_fetch(name, ignore=()):
+    def slow_fetch(name, ignore=(), filters=None):
         if name == table:
             time.sleep(seconds)
-        return fetch(name, ignore)
+        return fetch(name, ignore, filters)
 
     store.fetch = slow_fetch
 
@@ -117,6 +117,76 @@ def test_a_change_back_overtakes_a_slow_answer_to_the_change_it_reverts(warehous
     assert not treemap._status.updating
 
 
+def test_an_answer_is_for_the_filters_of_the_change_that_asked(warehouse_url):
+    """The worker thread may start after the store has moved on: it must still query the filters
+    the change asked for, or the view would draw another change's data under this one's key."""
+    store = DataStore(warehouse_url)
+    treemap = MerchantTreemap(store)
+    _quietly(store, customer_segment=["Premium"])
+    _slow(store, MerchantTreemap.table, 1.0)  # the thread waits before it queries
+
+    async def run():
+        first = asyncio.ensure_future(_update(store, [treemap])._run())
+        await asyncio.sleep(0.2)
+        _quietly(store, customer_segment=["Business"])  # no update for it yet
+        await first
+
+    _in_own_loop(run())
+    assert treemap.frame.equals(_expected(warehouse_url, customer_segment=["Premium"])[MerchantTreemap.title])
+    assert treemap._key.customer_segment == ("Premium",)
+
+
+def test_a_quick_change_back_leaves_no_spinner_behind(warehouse_url):
+    """Undone within the spinner's delay: the first change's late first wave must not turn on a
+    spinner for a view the second change already settled (nothing would turn it off)."""
+    store = DataStore(warehouse_url)
+    treemap = MerchantTreemap(store)
+    unfiltered = treemap.frame
+    _quietly(store, customer_segment=["Premium"])
+    _slow(store, MerchantTreemap.table, 1.0)
+
+    async def run():
+        first = asyncio.ensure_future(_update(store, [treemap])._run())
+        await asyncio.sleep(SPINNER_AFTER_S / 3)
+        _quietly(store, customer_segment=[])
+        await _update(store, [treemap])._run()  # data current: done at once
+        await first
+
+    _in_own_loop(run())
+    assert treemap.frame is unfiltered
+    assert not treemap._status.updating
+
+
+def test_a_synchronous_refresh_overtakes_an_answer_on_its_way(warehouse_url):
+    store = DataStore(warehouse_url)
+    treemap = MerchantTreemap(store)
+    unfiltered = treemap.frame
+    _quietly(store, customer_segment=["Premium"])
+    _slow(store, MerchantTreemap.table, 1.0)
+
+    async def run():
+        first = asyncio.ensure_future(_update(store, [treemap])._run())
+        await asyncio.sleep(0.2)
+        _quietly(store, customer_segment=[])
+        treemap.refresh()  # e.g. a change handled outside the served path
+        await first
+
+    _in_own_loop(run())
+    assert treemap.frame.equals(unfiltered)
+    assert treemap._status.summary == treemap.summarize(unfiltered)
+
+
+def test_a_view_that_fails_to_redraw_its_highlight_does_not_stop_the_others(warehouse_url, monkeypatch):
+    store = DataStore(warehouse_url)
+    heatmap, treemap = TimeHeatmap(store), MerchantTreemap(store)
+    _quietly(store, day_of_week=[2])  # the heatmap's own dimension: it only re-highlights
+    monkeypatch.setattr(heatmap, "render", lambda df: 1 / 0)
+    _in_own_loop(_update(store, [heatmap, treemap])._run())
+    assert "drawing this view failed (ZeroDivisionError)" in heatmap._message.object and heatmap._message.visible
+    assert treemap.frame.equals(_expected(warehouse_url, day_of_week=[2])[MerchantTreemap.title])
+    assert not treemap._status.updating
+
+
 def test_cancel_stops_the_query_in_the_database_and_retry_asks_again(warehouse_url, monkeypatch):
     from dashboard import data
 
@@ -174,10 +244,10 @@ def test_a_failing_query_shows_an_error_and_the_view_heals_by_itself(warehouse_u
     _quietly(store, channel=["ATM"])
     fetch, down = store.fetch, {"now": True}
 
-    def flaky(name, ignore=()):
+    def flaky(name, ignore=(), filters=None):
         if down["now"]:
             raise WarehouseError("cannot connect to postgresql://reader:***@db/bank: connection refused")
-        return fetch(name, ignore)
+        return fetch(name, ignore, filters)
 
     store.fetch = flaky
     scheduled, executed = [], []
