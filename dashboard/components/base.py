@@ -8,7 +8,6 @@ click into store updates (`selection_from_click`/`_from_tap`). Nothing here know
 from __future__ import annotations
 
 import asyncio
-import html
 import io
 import logging
 import time
@@ -25,7 +24,7 @@ from panel.io.state import set_curdoc
 from .. import offline
 from ..config import WarehouseError
 from ..data import FILTER_PARAMETERS, DataStore
-from .controls import ViewStatus
+from .controls import ViewMessage, ViewStatus
 from .style import CARD_STYLES
 
 hv.extension("bokeh", logo=False)
@@ -62,13 +61,9 @@ class View(pn.viewable.Viewer):
         self._key = None
         self._asked = None  # the filters of the query running in a worker thread, if any
         self._ticket = 0
-        self._message = pn.pane.Alert("", alert_type="light", visible=False, margin=(10, 10))
+        self._message = ViewMessage(cover=self.height, height=0, sizing_mode="stretch_width", margin=0)
         self._plot = self._make_pane()
-        # Shown and hidden as a box: toggling `visible` on a HoloViews pane itself fails in a
-        # served session (Panel re-syncs its Bokeh stylesheets and raises).
-        self._figure = pn.Column(self._plot, sizing_mode="stretch_width", margin=0)
-        self._body = pn.Column(self._message, self._figure, sizing_mode="stretch_width",
-                               min_height=self.height)
+        self._body = pn.Column(self._message, self._plot, sizing_mode="stretch_width", min_height=self.height)
         self._download = pn.widgets.FileDownload(
             callback=self._csv, filename=f"{self.slug}.csv", label="CSV", color="light",
             width=70, height=30, margin=(2, 4), description="Download the data this view shows")
@@ -180,13 +175,12 @@ class View(pn.viewable.Viewer):
                                   resettable=any(self.selected(d) for d in self.own))
         if self.error:
             retry = " Trying again every few seconds." if _served() else ""
-            self._say(f"**Cannot load this view.** {html.escape(self.error.rstrip('.'))}.{retry}", "danger")
+            self._say("Cannot load this view.", f"{self.error.rstrip('.')}.{retry}", "danger")
         elif self.frame is None or self.frame.empty:
-            self._say("**No data for this selection.** Remove a filter chip or press *Clear all*.", "warning")
+            self._say("No data for this selection.", "Remove a filter chip or press Clear all.", "warning")
         else:
-            self._message.visible = False
-            self._figure.visible = True
             self._show(self.render(self.frame))
+            self._message.param.update(kind="", title="", detail="")
 
     def _on_status(self, message) -> None:
         if message == {"reset": True}:  # the status line's Reset
@@ -207,7 +201,7 @@ class View(pn.viewable.Viewer):
         self._key = None
         self.store.cancel(self.table, self.own, self._asked)
         self._status.param.update(updating=False, cancelled=True)
-        self._say("**Query cancelled.** This view does not show the current filters; press *Retry* in its "
+        self._say("Query cancelled.", "This view does not show the current filters; press Retry in its "
                   "status line, or change a filter.", "warning")
 
     def reset(self, *_, **__) -> None:
@@ -215,9 +209,9 @@ class View(pn.viewable.Viewer):
         if any(self.selected(d) for d in self.own):
             self.store.select(**{d: [] for d in self.own})
 
-    def _say(self, text: str, kind: str) -> None:
-        self._message.object, self._message.alert_type = text, kind
-        self._message.visible, self._figure.visible = True, False
+    def _say(self, title: str, detail: str, kind: str) -> None:
+        """Cover the figure with a message (the figure stays: hiding it would re-lay out the page)."""
+        self._message.param.update(title=title, detail=detail, kind=kind)
 
     def _csv(self) -> io.StringIO:
         buffer = io.StringIO()

@@ -227,3 +227,58 @@ button.view-reset:hover, button.view-cancel:hover, button.view-retry:hover { bac
       return line;
     }
     """
+
+
+class ViewMessage(JSComponent):
+    """Why a view shows no figure ('Cannot load this view.', 'No data for this selection.'), drawn
+    as an opaque box over the figure rather than by hiding it: its host is zero pixels high, so
+    showing or hiding it changes no Bokeh layout. Hiding the figure instead re-laid out the page
+    twice per view, and an outage that turned thirteen views to errors took ~35 s to show."""
+
+    kind = param.Selector(default="", objects=["", "danger", "warning"], doc="'' hides the box")
+    title = param.String(default="", doc="The first, bold words")
+    detail = param.String(default="")
+    cover = param.Integer(default=420, doc="Pixels of figure to cover at least (the box grows to its column)")
+
+    _stylesheets = ["""
+:host { position: relative; overflow: visible !important; z-index: 5; }
+.view-message { position: absolute; top: 0; left: 0; right: 0; background: var(--panel-surface-color, #fff); }
+.view-message-box { margin: 10px; padding: 12px 16px; border-radius: 6px; border: 1px solid transparent;
+                    font-family: inherit; }
+.view-message-box.danger { background: #f8d7da; color: #842029; border-color: #f5c2c7; }
+.view-message-box.warning { background: #fff3cd; color: #664d03; border-color: #ffecb5; }
+"""]
+    _esm = """
+    export function render({ model }) {
+      const cover = document.createElement("div");
+      const box = document.createElement("div");
+      const title = document.createElement("strong");
+      const detail = document.createElement("span");
+      box.append(title, " ", detail);
+      cover.append(box);
+      const body = () => {  // the column holding this box and the figure (in its shadow root)
+        const root = cover.getRootNode();
+        return root && root.host && root.host.parentNode && root.host.parentNode.host;
+      };
+      const draw = () => {
+        cover.className = "view-message";
+        cover.style.display = model.kind ? "block" : "none";
+        const column = model.kind ? body() : null;  // cover the whole figure, however tall it drew
+        cover.style.height = `${Math.max(model.cover, column ? column.clientHeight : 0)}px`;
+        box.className = `view-message-box ${model.kind}`;
+        title.textContent = model.title;
+        detail.textContent = model.detail;
+      };
+      model.on(["kind", "title", "detail", "cover"], draw);
+      draw();
+      return cover;
+    }
+    """
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.kind)
+
+    @property
+    def text(self) -> str:
+        return f"{self.title} {self.detail}".strip()

@@ -13,7 +13,7 @@ import pytest
 from dashboard.data import DataStore
 
 from .conftest import Page, page_text
-from .test_dashboard import VIEW_CLASSES, chips, loaded, wait_until
+from .test_dashboard import VIEW_CLASSES, chips, loaded, reach, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ def opened(page, url: str) -> dict[str, str]:
 def settled(page, want_chips: list[str], want: dict[str, str]) -> dict[str, str]:
     """Wait until the chips and every view's summary are what an in-process store computes."""
     wait_until(lambda: chips(page) == want_chips, timeout=60, message=f"chips {want_chips}")
-    return wait_until(lambda: loaded(page) == want and loaded(page), timeout=90, message="views to match")
+    return reach(page, want)
 
 
 def query(page) -> dict[str, list[str]]:

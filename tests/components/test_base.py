@@ -182,7 +182,7 @@ def test_a_view_that_fails_to_redraw_its_highlight_does_not_stop_the_others(ware
     _quietly(store, day_of_week=[2])  # the heatmap's own dimension: it only re-highlights
     monkeypatch.setattr(heatmap, "render", lambda df: 1 / 0)
     _in_own_loop(_update(store, [heatmap, treemap])._run())
-    assert "drawing this view failed (ZeroDivisionError)" in heatmap._message.object and heatmap._message.visible
+    assert "drawing this view failed (ZeroDivisionError)" in heatmap._message.text and heatmap._message.shown
     assert treemap.frame.equals(_expected(warehouse_url, day_of_week=[2])[MerchantTreemap.title])
     assert not treemap._status.updating
 
@@ -210,12 +210,12 @@ def test_cancel_stops_the_query_in_the_database_and_retry_asks_again(warehouse_u
     assert _in_own_loop(run()) < 5
     assert data._RUNNING == {} and data._CANCELLED == set()
     assert treemap._status.cancelled and not treemap._status.updating
-    assert "Query cancelled" in treemap._message.object and treemap._message.visible and not treemap._figure.visible
+    assert "Query cancelled" in treemap._message.text and treemap._message.shown
     assert treemap.error == ""  # not an error: nothing retries by itself
 
     monkeypatch.undo()
     treemap._on_status({"retry": True})  # outside a served session the view asks again at once
-    assert not treemap._status.cancelled and treemap._figure.visible
+    assert not treemap._status.cancelled and not treemap._message.shown
     assert treemap.frame.equals(_expected(warehouse_url, customer_segment=["Premium"])[MerchantTreemap.title])
 
 
@@ -254,13 +254,13 @@ def test_a_failing_query_shows_an_error_and_the_view_heals_by_itself(warehouse_u
     monkeypatch.setattr(_SessionUpdate, "_later", lambda self, cb: scheduled.append(cb))
     monkeypatch.setattr(pn.state, "execute", lambda cb, **kw: executed.append(cb))
     _in_own_loop(_update(store, [heatmap])._run())
-    assert heatmap.error.startswith("cannot connect") and heatmap._message.visible and not heatmap._figure.visible
-    assert "connection refused" in heatmap._message.object and heatmap._status.summary == ""
+    assert heatmap.error.startswith("cannot connect") and heatmap._message.shown
+    assert "connection refused" in heatmap._message.text and heatmap._status.summary == ""
     assert len(scheduled) == 1  # one retry, a few seconds later
 
     down["now"] = False  # the database is back
     scheduled[0]()  # the retry fires: it starts an update of the failed view
     _in_own_loop(executed[-1]())
     expected = _expected(warehouse_url, channel=["ATM"])[TimeHeatmap.title]
-    assert heatmap.error == "" and heatmap.frame.equals(expected) and heatmap._figure.visible
+    assert heatmap.error == "" and heatmap.frame.equals(expected)
     assert len(scheduled) == 1  # healthy: no further retry

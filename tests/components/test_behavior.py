@@ -86,7 +86,7 @@ def test_scatter_frame_equals_reference(warehouse_url, silver, selections, name)
     expected = expected_scatter(reference(silver, selections[name], BehaviorScatter3D.own))
     assert not expected.empty
     assert_frame_matches(view.frame, expected, KEYS)
-    assert not view._message.visible and view._plot.object is not None
+    assert not view._message.shown and view._plot.object is not None
 
 
 def test_scatter_threshold_is_a_parameter(warehouse_url, silver):
@@ -167,8 +167,8 @@ def test_scatter_nan_rows_dropped_and_render_safe(warehouse_url):
 
 def test_scatter_empty_selection(warehouse_url):
     view = BehaviorScatter3D(make_store(warehouse_url, **EMPTY))
-    assert view.frame.empty and view._message.visible and not view._figure.visible
-    assert "No data" in view._message.object
+    assert view.frame.empty and view._message.shown
+    assert "No data" in view._message.text
 
 
 # -- radar -------------------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def test_radar_nan_metric_renders(warehouse_url):
 
 def test_radar_empty_selection(warehouse_url):
     view = EngagementRadar(make_store(warehouse_url, **EMPTY))
-    assert view.frame.empty and view._message.visible and not view._figure.visible
+    assert view.frame.empty and view._message.shown
 
 
 def test_a_segment_named_with_markup_shows_as_text_and_clicks_back(hostile_url):

@@ -192,10 +192,10 @@ def test_empty_selection_shows_message(warehouse_url):
     store = make_store(warehouse_url, **EMPTY)
     views = (CreditScatterMatrix(store), CreditRiskBubble(store))
     for view in views:
-        assert view.frame.empty and view._message.visible and not view._figure.visible
+        assert view.frame.empty and view._message.shown
     store.select(state=[], city=[], region=[])
     for view in views:
-        assert not view.frame.empty and not view._message.visible and view._figure.visible
+        assert not view.frame.empty and not view._message.shown
 
 
 def test_nan_metrics_render_and_hover_as_na(warehouse_url):

@@ -154,7 +154,7 @@ def test_topojson_is_served_by_panels_component_route():
 
 def test_bubble_empty_selection(warehouse_url):
     view = GeoBubbleMap(make_store(warehouse_url, **EMPTY))
-    assert view.frame.empty and view._message.visible and not view._figure.visible
+    assert view.frame.empty and view._message.shown
 
 
 def test_bubble_nan_safe(warehouse_url):
@@ -263,7 +263,7 @@ def test_heatmap_tap_is_wired_to_the_cells(warehouse_url):
 
 def test_heatmap_empty_selection(warehouse_url):
     view = GeoMetricsHeatmap(make_store(warehouse_url, **EMPTY))
-    assert view.frame.empty and view._message.visible and not view._figure.visible
+    assert view.frame.empty and view._message.shown
 
 
 def test_heatmap_nan_safe(warehouse_url):

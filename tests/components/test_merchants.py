@@ -81,7 +81,7 @@ def test_no_data_state(warehouse_url):
     store = DataStore(warehouse_url)
     view = MerchantTreemap(store)
     store.select(**EMPTY)
-    assert view.frame.empty and view._message.visible
+    assert view.frame.empty and view._message.shown
 
 
 def _node(trace, *labels: str) -> int:

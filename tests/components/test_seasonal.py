@@ -66,7 +66,7 @@ def test_frame_equals_reference(warehouse_url, silver, selections, name):
     expected = expected_lines(reference_gold(silver, TABLE, Filters(**kept)))
     assert expected["merchant_category"].nunique() == 5
     assert_lines_match(view.frame, expected)
-    assert not view._message.visible
+    assert not view._message.shown
 
 
 def test_top_categories_is_a_parameter(warehouse_url, silver):
@@ -132,7 +132,7 @@ def test_months_across_years_sum_per_month_of_year(warehouse_url):
 
 def test_empty_selection(warehouse_url):
     view = SeasonalLines(make_store(warehouse_url, **EMPTY))
-    assert view.frame.empty and view._message.visible and not view._figure.visible
+    assert view.frame.empty and view._message.shown
 
 
 def test_served_plot_listens_to_taps(warehouse_url):

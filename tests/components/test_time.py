@@ -84,7 +84,7 @@ def test_empty_selection_shows_the_no_data_state(warehouse_url):
     store.select(**EMPTY)
     area = HourlyChannelArea(store)
     for v in (view, area):
-        assert v.frame.empty and v._message.visible and not v._figure.visible
-        assert "No data for this selection" in v._message.object
+        assert v.frame.empty and v._message.shown
+        assert "No data for this selection" in v._message.text
     store.clear()
-    assert not view.frame.empty and not view._message.visible and view._figure.visible
+    assert not view.frame.empty and not view._message.shown
