@@ -34,7 +34,7 @@ def test_first_start_builds_the_embedded_warehouse_and_shows_progress(tmp_path, 
         page.goto(url)
         wait_until(lambda: "Preparing the warehouse" in page_text(page), interval=0.1, message="progress page")
         wait_until(lambda: "[warehouse] done" in log.read_text(), timeout=120, message="the build to finish")
-        page.reload(timeout=90_000)  # the server may still be drawing the first page; (the waiting page also fills itself in; a fresh load is the deterministic check)
+        page.reload(timeout=90_000)  # a fresh load is the deterministic check (the waiting page fills itself in too, and may still be drawing)
         shown = wait_until(lambda: loaded(page), timeout=120, message="the dashboard after the build")
         assert len(shown) == 13
         assert (tmp_path / "warehouse.duckdb").exists()
