@@ -21,7 +21,7 @@ import panel as pn
 import param
 from panel.io.state import set_curdoc
 
-from .. import offline
+from .. import offline, panel_writes
 from ..config import WarehouseError
 from ..data import FILTER_PARAMETERS, DataStore
 from .controls import ViewMessage, ViewStatus
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SPINNER_AFTER_S = 0.3
 RETRY_AFTER_S = 5.0
 pn.extension("plotly", notifications=True)
+panel_writes.install()  # served updates are written by Panel outside the document lock: none may be lost
 
 
 def _served() -> bool:
