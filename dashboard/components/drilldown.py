@@ -9,7 +9,6 @@ Text cells use Tabulator's `plaintext` formatter, which escapes markup in the da
 from __future__ import annotations
 
 import asyncio
-import html
 from functools import partial
 
 import pandas as pd
@@ -20,6 +19,7 @@ from panel.io.state import set_curdoc
 from ..config import WarehouseError
 from ..data import FILTER_PARAMETERS, DataStore
 from .base import RETRY_AFTER_S, _served
+from .controls import ViewMessage
 from .style import CARD_STYLES
 
 pn.extension("tabulator")
@@ -43,6 +43,7 @@ COLUMNS = {
         "is_international": ("International", FLAG), "is_fraud": ("Fraud", FLAG),
         "is_high_value": ("≥ $1,000", FLAG)},
 }
+MESSAGE_HEIGHT = 120  # px: the box of "No customers for this selection" and errors
 DEFAULT_SORT = {"customers": ("total_spend", True), "transactions": ("transaction_ts", True)}
 MOVES = {"first": ("«", "First page"), "prev": ("‹", "Previous page"),
          "next": ("›", "Next page"), "last": ("»", "Last page")}
@@ -82,8 +83,10 @@ class DetailTable(pn.viewable.Viewer):
         for move, button in self._buttons.items():
             button.on_click(lambda _, move=move: self.go(self._target(move)))
         self._label = pn.pane.Markdown("", margin=(4, 12))
-        self._message = pn.pane.Alert("", alert_type="light", visible=False, margin=(10, 10))
-        self._body = pn.Column(*self._tables.values(), sizing_mode="stretch_width", margin=0)
+        # Messages cover the table (no relayout, see ViewMessage); the body is at least as tall as the box.
+        self._message = ViewMessage(cover=MESSAGE_HEIGHT, height=0, sizing_mode="stretch_width", margin=0)
+        self._body = pn.Column(self._message, *self._tables.values(), sizing_mode="stretch_width", margin=0,
+                               min_height=MESSAGE_HEIGHT)
         self.param.watch(self._on_kind, ["kind"])
         self.param.watch(self._on_page_size, ["page_size"])
         self.store.param.watch(lambda *_: self.go(1), list(FILTER_PARAMETERS))
@@ -174,17 +177,16 @@ class DetailTable(pn.viewable.Viewer):
                                               page >= pages(total, page_size))
         if error:
             retry = " Trying again every few seconds." if _served() else ""
-            self._say(f"**Cannot load this view.** {html.escape(error.rstrip('.'))}.{retry}", "danger")
+            self._say("Cannot load this view.", f"{error.rstrip('.')}.{retry}", "danger")
             self._retry_later()
         elif not total:
-            self._say(f"**No {kind} for this selection.** Remove a filter chip or press *Clear all*.", "warning")
+            self._say(f"No {kind} for this selection.", "Remove a filter chip or press Clear all.", "warning")
         else:
-            self._message.visible, self._body.visible = False, True
+            self._message.param.update(kind="", title="", detail="")
             self._tables[kind].value = rows
 
-    def _say(self, text: str, kind: str) -> None:
-        self._message.object, self._message.alert_type = text, kind
-        self._message.visible, self._body.visible = True, False
+    def _say(self, title: str, detail: str, kind: str) -> None:
+        self._message.param.update(title=title, detail=detail, kind=kind)
 
     def _retry_later(self) -> None:
         """In a served session, ask again in RETRY_AFTER_S (one pending retry), so the table heals by itself."""
@@ -209,5 +211,5 @@ class DetailTable(pn.viewable.Viewer):
         pager = pn.Row(b["first"], b["prev"], self._label, b["next"], b["last"],
                        pn.widgets.Select.from_param(self.param.page_size, label="", width=70, margin=(5, 12),
                                                     description="Rows per page"))
-        return pn.Column(header, self._message, self._body, pager, css_classes=["view-card"], styles=CARD_STYLES,
+        return pn.Column(header, self._body, pager, css_classes=["view-card"], styles=CARD_STYLES,
                          sizing_mode="stretch_width", name=self.title, margin=(6, 6))

@@ -104,10 +104,10 @@ def test_every_column_is_labelled_and_text_is_never_markup(warehouse_url):
 def test_an_empty_selection_says_so(warehouse_url):
     view = DetailTable(make_store(warehouse_url, **EMPTY))
     assert view.total == 0 and view._label.object == "" and disabled(view) == [True, True, True, True]
-    assert view._message.visible and not view._body.visible and view._message.alert_type == "warning"
-    assert "No customers for this selection" in view._message.object
+    assert view._message.shown and view._message.kind == "warning"
+    assert "No customers for this selection" in view._message.text
     view.store.clear()
-    assert view.total == 1500 and not view._message.visible and view._body.visible
+    assert view.total == 1500 and not view._message.shown
 
 
 def test_a_failed_query_says_why_and_a_later_change_recovers(warehouse_url):
@@ -116,12 +116,13 @@ def test_a_failed_query_says_why_and_a_later_change_recovers(warehouse_url):
     detail = store.detail
     store.detail = lambda *a: (_ for _ in ()).throw(WarehouseError("the query took <b>too long</b>"))
     store.select(channel=["ATM"])
-    assert view.error and view._message.alert_type == "danger" and not view._body.visible
-    assert "Cannot load this view" in view._message.object and "&lt;b&gt;too long" in view._message.object
+    assert view.error and view._message.shown and view._message.kind == "danger"
+    assert "Cannot load this view" in view._message.text
+    assert "<b>too long" in view._message.detail  # as text: the box sets textContent, never HTML
     assert disabled(view) == [True, True, True, True]
     store.detail = detail
     store.select(channel=["Mobile"])  # the next change asks again
-    assert view.error == "" and view._body.visible and view.total > 0
+    assert view.error == "" and not view._message.shown and view.total > 0
 
 
 def _in_own_loop(coroutine):
@@ -156,12 +157,12 @@ def test_served_queries_run_later_the_newest_wins_and_failures_retry(warehouse_u
         down["now"] = True
         view.go(4)
         _in_own_loop(executed[-1]())
-        assert "Trying again every few seconds" in view._message.object
+        assert "Trying again every few seconds" in view._message.text
         (retry,) = doc.session_callbacks  # one retry, a few seconds later
         down["now"] = False
         retry.callback()
         _in_own_loop(executed[-1]())
-        assert view.error == "" and view.page == 4 and view._body.visible and not doc.session_callbacks
+        assert view.error == "" and view.page == 4 and not view._message.shown and not doc.session_callbacks
 
 
 def test_it_works_alone_in_a_notebook_cell(warehouse_url):
