@@ -260,11 +260,19 @@ class ViewMessage(JSComponent):
         const root = cover.getRootNode();
         return root && root.host && root.host.parentNode && root.host.parentNode.host;
       };
+      let watched = null;
+      const resized = new ResizeObserver(() => fit());
+      const fit = () => {  // cover the whole figure, however tall it draws (now or later)
+        const column = body();
+        if (column && column !== watched) { resized.observe(column); watched = column; }
+        cover.style.height = `${Math.max(model.cover, column ? column.clientHeight : 0)}px`;
+      };
+      model.on("remove", () => resized.disconnect());
       const draw = () => {
         cover.className = "view-message";
         cover.style.display = model.kind ? "block" : "none";
-        const column = model.kind ? body() : null;  // cover the whole figure, however tall it drew
-        cover.style.height = `${Math.max(model.cover, column ? column.clientHeight : 0)}px`;
+        fit();
+        requestAnimationFrame(fit);  // at the first render the box is not in the page yet
         box.className = `view-message-box ${model.kind}`;
         title.textContent = model.title;
         detail.textContent = model.detail;
