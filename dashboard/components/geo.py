@@ -209,12 +209,14 @@ class GeoMetricsHeatmap(HoloViewsView):
                                  "customers", "alpha"]).opts(
             cmap="RdYlGn", clim=(-Z_LIMIT, Z_LIMIT), colorbar=True, alpha=dim("alpha"),
             clipping_colors={"NaN": "#e0e0e0"}, line_color="white", line_width=1,
-            tools=["hover", "tap"], default_tools=[], toolbar="above", xrotation=40, invert_yaxis=True,
+            tools=["hover", "tap"], default_tools=[], toolbar="above", xrotation=90, invert_yaxis=True,
             responsive=True, min_height=360, framewise=True, xlabel="", ylabel="",
             hover_tooltips=[("City", "@location"), ("Metric", "@metric_label"), ("Value", "@shown"),
                             ("z-score (+ better)", "@zscore{+0.00}"), ("Customers", "@customers")])
         labels = hv.Labels(df, kdims=["location", "metric_label"], vdims=["cell", "ink", "alpha"]).opts(
-            text_font_size="8pt", text_color="ink", text_alpha=dim("alpha"), default_tools=[])
+            # upright: 20 city columns are ~11 px wide in a half-width card at 1280 px, and
+            # horizontal values ran into each other; a cell is tall enough for six characters
+            angle=90, text_font_size="8pt", text_color="ink", text_alpha=dim("alpha"), default_tools=[])
         return heat * labels
 
     def selection_from_tap(self, x, y):
