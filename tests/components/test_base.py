@@ -39,6 +39,17 @@ def _slow(store: DataStore, table: str, seconds: float) -> None:
     store.fetch = slow_fetch
 
 
+def _treemap_slow_on_premium(url: str):
+    """An unfiltered treemap whose store now asks for Premium, each query a second late (the
+    thread waits before it queries): (store, treemap, the unfiltered frame it shows)."""
+    store = DataStore(url)
+    treemap = MerchantTreemap(store)
+    unfiltered = treemap.frame
+    _quietly(store, customer_segment=["Premium"])
+    _slow(store, MerchantTreemap.table, 1.0)
+    return store, treemap, unfiltered
+
+
 def _in_own_loop(coroutine):
     """asyncio.run in a thread of its own: an earlier test (Playwright's sync API) may have left an
     event loop running in this one."""
@@ -79,10 +90,7 @@ def test_one_change_updates_every_view_and_only_the_slow_one_spins(warehouse_url
 
 
 def test_a_newer_change_overtakes_a_slow_answer(warehouse_url):
-    store = DataStore(warehouse_url)
-    treemap = MerchantTreemap(store)
-    _quietly(store, customer_segment=["Premium"])
-    _slow(store, MerchantTreemap.table, 1.0)
+    store, treemap, _ = _treemap_slow_on_premium(warehouse_url)
 
     async def run():
         first = asyncio.ensure_future(_update(store, [treemap])._run())
@@ -98,11 +106,7 @@ def test_a_newer_change_overtakes_a_slow_answer(warehouse_url):
 def test_a_change_back_overtakes_a_slow_answer_to_the_change_it_reverts(warehouse_url):
     """Filter, then undo it while the first query runs: the view must end on the unfiltered data,
     although the second change asks nothing new of the database (its data is the current one)."""
-    store = DataStore(warehouse_url)
-    treemap = MerchantTreemap(store)
-    unfiltered = treemap.frame
-    _quietly(store, customer_segment=["Premium"])
-    _slow(store, MerchantTreemap.table, 1.0)
+    store, treemap, unfiltered = _treemap_slow_on_premium(warehouse_url)
 
     async def run():
         first = asyncio.ensure_future(_update(store, [treemap])._run())
@@ -120,10 +124,7 @@ def test_a_change_back_overtakes_a_slow_answer_to_the_change_it_reverts(warehous
 def test_an_answer_is_for_the_filters_of_the_change_that_asked(warehouse_url):
     """The worker thread may start after the store has moved on: it must still query the filters
     the change asked for, or the view would draw another change's data under this one's key."""
-    store = DataStore(warehouse_url)
-    treemap = MerchantTreemap(store)
-    _quietly(store, customer_segment=["Premium"])
-    _slow(store, MerchantTreemap.table, 1.0)  # the thread waits before it queries
+    store, treemap, _ = _treemap_slow_on_premium(warehouse_url)
 
     async def run():
         first = asyncio.ensure_future(_update(store, [treemap])._run())
@@ -139,11 +140,7 @@ def test_an_answer_is_for_the_filters_of_the_change_that_asked(warehouse_url):
 def test_a_quick_change_back_leaves_no_spinner_behind(warehouse_url):
     """Undone within the spinner's delay: the first change's late first wave must not turn on a
     spinner for a view the second change already settled (nothing would turn it off)."""
-    store = DataStore(warehouse_url)
-    treemap = MerchantTreemap(store)
-    unfiltered = treemap.frame
-    _quietly(store, customer_segment=["Premium"])
-    _slow(store, MerchantTreemap.table, 1.0)
+    store, treemap, unfiltered = _treemap_slow_on_premium(warehouse_url)
 
     async def run():
         first = asyncio.ensure_future(_update(store, [treemap])._run())
@@ -158,11 +155,7 @@ def test_a_quick_change_back_leaves_no_spinner_behind(warehouse_url):
 
 
 def test_a_synchronous_refresh_overtakes_an_answer_on_its_way(warehouse_url):
-    store = DataStore(warehouse_url)
-    treemap = MerchantTreemap(store)
-    unfiltered = treemap.frame
-    _quietly(store, customer_segment=["Premium"])
-    _slow(store, MerchantTreemap.table, 1.0)
+    store, treemap, unfiltered = _treemap_slow_on_premium(warehouse_url)
 
     async def run():
         first = asyncio.ensure_future(_update(store, [treemap])._run())
