@@ -251,6 +251,7 @@ class ViewMessage(JSComponent):
     _esm = """
     export function render({ model }) {
       const cover = document.createElement("div");
+      cover.className = "view-message";
       const box = document.createElement("div");
       const title = document.createElement("strong");
       const detail = document.createElement("span");
@@ -269,7 +270,6 @@ class ViewMessage(JSComponent):
       };
       model.on("remove", () => resized.disconnect());
       const draw = () => {
-        cover.className = "view-message";
         cover.style.display = model.kind ? "block" : "none";
         fit();
         requestAnimationFrame(fit);  // at the first render the box is not in the page yet
