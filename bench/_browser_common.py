@@ -148,7 +148,7 @@ def chromium():
 
 
 # The state of the page's views, read through shadow roots; null before the document has a body.
-# `cards` are the `.view-card`s in page order (= TITLES), each with its summary text, whether a
+# `cards` are the views' `.view-card`s in page order (= TITLES; not the drill-down table's), each with its summary text, whether a
 # loading spinner is on in it, whether its figure is drawn (every Plotly plot in it has its SVG, or
 # a Bokeh canvas has a size) and whether it says "Loading"/"Preparing". `bokehIdle`: every Bokeh
 # root view has finished rendering. A full deep walk of the page (sidebar choices and Plotly SVG
@@ -166,7 +166,8 @@ VIEW_STATE_JS = r"""(n = 13) => {
   const scan = () => {
     const cards = [];
     const find = (x) => {
-      for (const c of kids(x)) { if (c.classList.contains('view-card')) cards.push(c); else find(c); } };
+      for (const c of kids(x)) {
+        if (c.classList.contains('view-card') && !c.classList.contains('detail-card')) cards.push(c); else find(c); } };
     find(document.body);
     return cards.map((card) => {
       const r = {card, els: [], summary: null, plotly: [], canvases: [], text: ''};

@@ -158,11 +158,13 @@ button:hover { background: rgba(255,255,255,.15); }
 
 class ViewStatus(_MessageControl):
     """A view's status line: what it shows ('4,039 transactions'); while its query runs a spinner,
-    the seconds it has taken (counted in the browser: no message per second) and 'Cancel'; 'Retry'
-    after a cancel; and 'Reset' while the view holds a selection of its own."""
+    the seconds it has taken (counted in the browser: no message per second) and 'Cancel' (unless
+    the owner cannot cancel); 'Retry' after a cancel; and 'Reset' while the view holds a selection
+    of its own."""
 
     summary = param.String(default="")
     updating = param.Boolean(default=False)
+    cancellable = param.Boolean(default=True, doc="Offer 'Cancel' while updating")
     resettable = param.Boolean(default=False)
     cancelled = param.Boolean(default=False)
 
@@ -217,11 +219,11 @@ button.view-reset:hover, button.view-cancel:hover, button.view-retry:hover { bac
         } else if (!model.updating && ticker !== null) {
           clearInterval(ticker); ticker = null; elapsed.textContent = "";
         }
-        cancel.hidden = !model.updating;
+        cancel.hidden = !model.updating || !model.cancellable;
         retry.hidden = !model.cancelled || model.updating;
         reset.hidden = !model.resettable;
       };
-      model.on(["summary", "updating", "resettable", "cancelled"], draw);
+      model.on(["summary", "updating", "cancellable", "resettable", "cancelled"], draw);
       model.on("remove", () => ticker !== null && clearInterval(ticker));
       draw();
       return line;

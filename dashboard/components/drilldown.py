@@ -19,7 +19,7 @@ from panel.io.state import set_curdoc
 from ..config import WarehouseError
 from ..data import FILTER_PARAMETERS, DataStore
 from .base import RETRY_AFTER_S, _served
-from .controls import ViewMessage
+from .controls import ViewMessage, ViewStatus
 from .style import CARD_STYLES
 
 pn.extension("tabulator")
@@ -82,7 +82,9 @@ class DetailTable(pn.viewable.Viewer):
                          for move, (icon, tip) in MOVES.items()}
         for move, button in self._buttons.items():
             button.on_click(lambda _, move=move: self.go(self._target(move)))
-        self._label = pn.pane.Markdown("", margin=(4, 12))
+        # 'Rows 1–25 of 1,500 customers', with a spinner while a page loads. Its messages (none
+        # without Cancel, Retry or Reset, which this table does not offer) are ignored.
+        self._status = ViewStatus(lambda _: None, cancellable=False, width=300, margin=(4, 12))
         # Messages cover the table (no relayout, see ViewMessage); the body is at least as tall as the box.
         self._message = ViewMessage(cover=MESSAGE_HEIGHT, height=0, sizing_mode="stretch_width", margin=0)
         self._body = pn.Column(self._message, *self._tables.values(), sizing_mode="stretch_width", margin=0,
@@ -115,6 +117,7 @@ class DetailTable(pn.viewable.Viewer):
         request = (self.kind, max(1, int(page)), self.page_size, *self._sort)
         self._ticket += 1
         if _served():  # off the event loop: the other sessions' clicks must not wait for this query
+            self._status.updating = True
             pn.state.execute(partial(self._load_later, request, self._ticket, pn.state.curdoc))
         else:
             self._apply(*self._load(*request))
@@ -171,7 +174,8 @@ class DetailTable(pn.viewable.Viewer):
         kind, page, page_size, _, _ = request
         self.param.update(page=page, total=total, frame=rows, error=error)
         first, last = (page - 1) * page_size + 1, min(page * page_size, total)
-        self._label.object = f"Rows {first:,}–{last:,} of {total:,} {kind}" if total else ""
+        self._status.param.update(summary=f"Rows {first:,}–{last:,} of {total:,} {kind}" if total else "",
+                                  updating=False)
         for move, button in self._buttons.items():
             button.disabled = bool(error) or (page <= 1 if move in ("first", "prev") else
                                               page >= pages(total, page_size))
@@ -208,8 +212,8 @@ class DetailTable(pn.viewable.Viewer):
                         pn.widgets.RadioButtonGroup.from_param(self.param.kind, color="primary", variant="outline",
                                                                margin=(6, 12)),
                         sizing_mode="stretch_width")
-        pager = pn.Row(b["first"], b["prev"], self._label, b["next"], b["last"],
+        pager = pn.Row(b["first"], b["prev"], self._status, b["next"], b["last"],
                        pn.widgets.Select.from_param(self.param.page_size, label="", width=70, margin=(5, 12),
                                                     description="Rows per page"))
-        return pn.Column(header, self._body, pager, css_classes=["view-card"], styles=CARD_STYLES,
+        return pn.Column(header, self._body, pager, css_classes=["view-card", "detail-card"], styles=CARD_STYLES,
                          sizing_mode="stretch_width", name=self.title, margin=(6, 6))

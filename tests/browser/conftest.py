@@ -102,6 +102,9 @@ DEEP_TEXT_JS = """() => { const out = [];
     for (const c of n.childNodes) { if (c.nodeType === 3) out.push(c.textContent); else walk(c); } };
   walk(document.body); return out.join(' ').replace(/\\s+/g, ' '); }"""
 
+# The status lines of the 13 charts, in page order (the drill-down table has one too: not counted).
+VIEW_SUMMARIES = ".view-card:not(.detail-card) .view-summary div"
+
 
 def page_text(page) -> str:
     """All text of the page, including what Panel renders inside shadow roots."""

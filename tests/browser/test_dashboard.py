@@ -15,7 +15,7 @@ from dashboard import components
 from dashboard.app import SECTIONS
 from dashboard.data import LABELS, DataStore, value_label
 
-from .conftest import ARTIFACTS, page_text
+from .conftest import ARTIFACTS, VIEW_SUMMARIES, page_text
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def wait_until(condition, timeout=30.0, interval=0.25, message="condition"):
 
 
 def summaries(page) -> dict[str, str]:
-    texts = page.locator(".view-summary div").all_text_contents()
+    texts = page.locator(VIEW_SUMMARIES).all_text_contents()
     return dict(zip(TITLES, texts)) if len(texts) == len(TITLES) else {}
 
 

@@ -21,7 +21,7 @@ from dashboard.components.geo import city_label
 from dashboard.data import LABELS, value_label
 from hostile_warehouse import BOLD, CITY_IMG, IMG, QUOTES, RENAMES, SCRIPT, SEGMENT, STATE, UNICODE
 
-from .conftest import Page, page_text, start_server, stop_server
+from .conftest import VIEW_SUMMARIES, Page, page_text, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
@@ -97,18 +97,19 @@ BOKEH_LEGENDS_JS = """() => { const out = [];
 
 
 # -- helpers -----------------------------------------------------------------------------------------
-def wait_for(page, condition, timeout_s: float = 120, what: str = "the page"):
-    """Poll `condition` through Playwright (never time.sleep: the routes must keep being served)."""
+def wait_for(page, condition, timeout_s: float = 120, what: str = "the page", shown=None):
+    """Poll `condition` through Playwright (never time.sleep: the routes must keep being served);
+    on a timeout, say `what` and, if given, what `shown()` reads then."""
     for _ in range(int(timeout_s * 4)):
         value = condition()
         if value:
             return value
         page.wait_for_timeout(250)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f"; shown: {shown()}" if shown else ""))
 
 
 def summaries(page) -> list[str]:
-    return page.locator(".view-summary div").all_text_contents()
+    return page.locator(VIEW_SUMMARIES).all_text_contents()
 
 
 def loaded(page) -> bool:
@@ -272,9 +273,9 @@ def test_chips_from_the_sidebar_and_chart_clicks_show_names_as_text(tab):
     assert any(t.replace("Remove item", "").strip() == city for t in selected), selected
     quiet(page, "the views after the sidebar")
     page.locator(".tabulator").first.scroll_into_view_if_needed()  # the drill-down table: rows drawn in view
-    cells = wait_for(page, lambda: page.locator('.tabulator-cell[tabulator-field="city"]').all_text_contents(),
-                     60, "the customers behind the selection")
-    assert set(cells) == {CITY_IMG}, cells  # the raw name, as text
+    cells = page.locator('.tabulator-cell[tabulator-field="city"]')  # the customers behind the selection
+    wait_for(page, lambda: set(cells.all_text_contents()) == {CITY_IMG}, 60,  # the raw name, as text
+             "the table to list only the chosen city", shown=lambda: set(cells.all_text_contents()))
 
     _, at = hover_plotly(page, "sunburst", BOLD, BOLD)  # the category group's ring: its path holds '/'
     page.mouse.click(at["x"], at["y"])

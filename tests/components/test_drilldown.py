@@ -1,4 +1,4 @@
-"""The drill-down table: page 1 after a filter change, paging, its label, sorting by header, the two
+"""The drill-down table: page 1 after a filter change, paging, its status line, sorting by header, the two
 lists, empty and error states, and the served path (off the event loop, retried after a failure)."""
 from __future__ import annotations
 
@@ -31,13 +31,13 @@ def test_page_one_of_the_selection_and_again_after_a_filter_change(warehouse_url
     store = DataStore(warehouse_url)
     view = DetailTable(store)
     assert view.kind == "customers" and view.page == 1 and view.total == 1500
-    assert view._label.object == "Rows 1–25 of 1,500 customers"
+    assert view._status.summary == "Rows 1–25 of 1,500 customers"
     assert view.frame.equals(store.detail("customers", 1, 25, "total_spend", True)[0])
     assert view._table.value.equals(view.frame)
     view.go(4)
     store.select(customer_segment=["Premium"])
     n = len(reference_customers(silver, store.filters()))
-    assert view.page == 1 and view.total == n and view._label.object == f"Rows 1–25 of {n:,} customers"
+    assert view.page == 1 and view.total == n and view._status.summary == f"Rows 1–25 of {n:,} customers"
     assert set(view.frame["customer_segment"]) == {"Premium"}
 
 
@@ -46,10 +46,10 @@ def test_paging_moves_and_the_buttons_know_the_edges(warehouse_url):
     view = DetailTable(store)
     assert disabled(view) == [True, True, False, False]
     click(view, "next")
-    assert view.page == 2 and view._label.object == "Rows 26–50 of 1,500 customers"
+    assert view.page == 2 and view._status.summary == "Rows 26–50 of 1,500 customers"
     assert view.frame.equals(store.detail("customers", 2, 25, "total_spend", True)[0])
     click(view, "last")
-    assert view.page == 60 and view._label.object == "Rows 1,476–1,500 of 1,500 customers"
+    assert view.page == 60 and view._status.summary == "Rows 1,476–1,500 of 1,500 customers"
     assert disabled(view) == [False, False, True, True]
     click(view, "prev")
     assert view.page == 59
@@ -59,7 +59,7 @@ def test_paging_moves_and_the_buttons_know_the_edges(warehouse_url):
     assert view.page == 60
     view.go(3)
     view.page_size = 10  # rows 51-75 were shown: the page holding row 51
-    assert view.page == 6 and view._label.object == "Rows 51–60 of 1,500 customers" and len(view.frame) == 10
+    assert view.page == 6 and view._status.summary == "Rows 51–60 of 1,500 customers" and len(view.frame) == 10
 
 
 def test_the_transactions_list_with_its_own_columns_and_newest_first(warehouse_url):
@@ -68,12 +68,12 @@ def test_the_transactions_list_with_its_own_columns_and_newest_first(warehouse_u
     view.go(3)
     view.kind = "transactions"
     total = store.detail("transactions", 1, 1)[1]
-    assert view.page == 1 and view._label.object == f"Rows 1–25 of {total:,} transactions"
+    assert view.page == 1 and view._status.summary == f"Rows 1–25 of {total:,} transactions"
     assert view._table.sorters == [{"field": "transaction_ts", "dir": "desc"}]
     assert view.frame["transaction_ts"].is_monotonic_decreasing
     click(view, "last")
     first = (drilldown.pages(total, 25) - 1) * 25 + 1
-    assert view._label.object == f"Rows {first:,}–{total:,} of {total:,} transactions"
+    assert view._status.summary == f"Rows {first:,}–{total:,} of {total:,} transactions"
 
 
 def test_a_header_click_sorts_the_whole_list_from_page_one(warehouse_url):
@@ -103,7 +103,7 @@ def test_every_column_is_labelled_and_text_is_never_markup(warehouse_url):
 
 def test_an_empty_selection_says_so(warehouse_url):
     view = DetailTable(make_store(warehouse_url, **EMPTY))
-    assert view.total == 0 and view._label.object == "" and disabled(view) == [True, True, True, True]
+    assert view.total == 0 and view._status.summary == "" and disabled(view) == [True, True, True, True]
     assert view._message.shown and view._message.kind == "warning"
     assert "No customers for this selection" in view._message.text
     view.store.clear()
@@ -149,15 +149,17 @@ def test_served_queries_run_later_the_newest_wins_and_failures_retry(warehouse_u
         view.go(2)
         view.go(3)
         assert view.page == 1 and len(executed) == 2  # nothing ran on the event loop
+        assert view._status.updating and not view._status.cancellable  # a spinner, no Cancel
         _in_own_loop(executed[0]())  # overtaken by the newer request: dropped
-        assert view.page == 1
+        assert view.page == 1 and view._status.updating
         _in_own_loop(executed[1]())
-        assert view.page == 3 and view._label.object == "Rows 51–75 of 1,500 customers"
+        assert view.page == 3 and view._status.summary == "Rows 51–75 of 1,500 customers"
+        assert not view._status.updating
 
         down["now"] = True
         view.go(4)
         _in_own_loop(executed[-1]())
-        assert "Trying again every few seconds" in view._message.text
+        assert "Trying again every few seconds" in view._message.text and not view._status.updating
         (retry,) = doc.session_callbacks  # one retry, a few seconds later
         down["now"] = False
         retry.callback()
