@@ -84,7 +84,8 @@ class DetailTable(pn.viewable.Viewer):
             button.on_click(lambda _, move=move: self.go(self._target(move)))
         # 'Rows 1–25 of 1,500 customers', with a spinner while a page loads. Its messages (none
         # without Cancel, Retry or Reset, which this table does not offer) are ignored.
-        self._status = ViewStatus(lambda _: None, cancellable=False, width=300, margin=(4, 12))
+        self._status = ViewStatus(lambda _: None, cancellable=False, width=300, margin=(4, 12),
+                                  stylesheets=[".view-status { font-size: 1em; opacity: 0.9; }"])  # the pager's words
         # Messages cover the table (no relayout, see ViewMessage); the body is at least as tall as the box.
         self._message = ViewMessage(cover=MESSAGE_HEIGHT, height=0, sizing_mode="stretch_width", margin=0)
         self._body = pn.Column(self._message, *self._tables.values(), sizing_mode="stretch_width", margin=0,
