@@ -356,14 +356,18 @@ class DataStore(param.Parameterized):
         if not self._undo:
             return
         self._now = (state, origin) = self._undo.pop()
-        self.origin.clear()
-        self.origin.update(origin)
         self.can_undo = bool(self._undo)
-        self.param.update(**dict(state))
+        self.restore(dict(origin), **dict(state))
 
-    def start_from(self, **values) -> None:
-        """The filters a session opens with (a shared link's): checked like any change, not undoable."""
+    def restore(self, origins: dict[str, str], **values) -> None:
+        """Show filters kept elsewhere (undo, a link, back/forward) with which view set each."""
+        self.origin.clear()
+        self.origin.update(origins)
         self.param.update(**values)
+
+    def start_from(self, origins: dict[str, str] | None = None, **values) -> None:
+        """The filters a session opens with (a shared link's): checked like any change, not undoable."""
+        self.restore(origins or {}, **values)
         self._undo.clear()
         self._now = self._snapshot()
         self.can_undo = False

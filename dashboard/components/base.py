@@ -44,6 +44,16 @@ def _served() -> bool:
     return doc is not None and doc.session_context is not None
 
 
+def view_titles() -> set[str]:
+    """The title of every view class: who a link may say set a filter."""
+    found, classes = set(), View.__subclasses__()
+    while classes:
+        cls = classes.pop()
+        found.add(cls.title)
+        classes += cls.__subclasses__()
+    return found - {""}
+
+
 class View(pn.viewable.Viewer):
     """Base of the thirteen views; subclasses set the class variables and override two methods."""
 

@@ -2,7 +2,9 @@
 browser's back/forward buttons walk through the filter history.
 
 `?customer_segment=Premium&customer_segment=Business&day_of_week=0&date_from=2025-12-01`: one
-key per dimension, repeated for several values (values may hold commas), dates in ISO form.
+key per dimension, repeated for several values (values may hold commas), dates in ISO form;
+then `set_by=day_of_week:Transaction time heatmap` for each filter a view's click set, so the
+reopened page groups its chips (and resets each view) as the page it was copied from.
 A link is input from anywhere: unknown keys, numbers that are not numbers, bad dates and values
 the warehouse does not hold are dropped with a notice on the page, never passed on.
 """
@@ -14,28 +16,41 @@ from urllib.parse import parse_qs, urlencode
 import panel as pn
 import param
 
+from .base import view_titles
 from .controls import UrlSync
 from ..data import DATE_DIMENSIONS, FILTER_PARAMETERS, LIST_DIMENSIONS, DataStore, clip_text
 
 KEPT = ("theme",)  # Panel's own `?theme=dark`: kept in the URL, not a filter
+SET_BY = "set_by"  # `dimension:view title`, for a filter set by a click in that view
 MAX_FIELDS = 20_000
 
 
 def query_of(store: DataStore, kept: list[tuple[str, str]] = ()) -> str:
     """The URL query for the store's filters ('' when none), then the kept parameters."""
     pairs = [(d, v.isoformat() if isinstance(v, dt.date) else str(v)) for d, v in store.active()]
+    pairs += [(SET_BY, f"{d}:{title}") for d, title in sorted(store.origin.items()) if getattr(store, d)]
     pairs += list(kept)
     return "?" + urlencode(pairs) if pairs else ""
 
 
-def parse(args: dict[str, list[str]], store: DataStore) -> tuple[dict, list[str]]:
-    """Every filter dimension's values from URL arguments (absent ones cleared), and what was
-    dropped, in words. Whether a value is in the data is the store's check, made on update."""
+def parse(args: dict[str, list[str]], store: DataStore) -> tuple[dict, dict[str, str], list[str]]:
+    """Every filter dimension's values from URL arguments (absent ones cleared), which view set
+    which dimension, and what was dropped, in words. Whether a value is in the data is the
+    store's check, made on update."""
     values: dict = {d: [] for d in LIST_DIMENSIONS} | {d: None for d in DATE_DIMENSIONS}
+    origins: dict[str, str] = {}
     problems = []
     for key, raw in args.items():
         if key in KEPT:
             continue
+        if key == SET_BY:
+            titles = view_titles()
+            for text in raw:
+                dimension, _, title = text.partition(":")
+                if dimension in LIST_DIMENSIONS and title in titles:
+                    origins[dimension] = title
+                else:
+                    problems.append(f"{SET_BY}={clip_text(text)!r} names no filter and view")
         if key not in FILTER_PARAMETERS:
             problems.append(f"unknown parameter {clip_text(key)!r}")
         elif key in DATE_DIMENSIONS:
@@ -51,7 +66,7 @@ def parse(args: dict[str, list[str]], store: DataStore) -> tuple[dict, list[str]
                     problems.append(f"{key}={clip_text(text)!r} is not a whole number")
         else:
             values[key].extend(raw)
-    return values, problems
+    return values, origins, problems
 
 
 def session_args() -> dict[str, list[str]]:
@@ -69,8 +84,8 @@ class Permalink(pn.viewable.Viewer):
         super().__init__(store=store, **params)
         args = session_args() if args is None else args
         self._kept = [(k, args[k][-1]) for k in KEPT if args.get(k)]
-        values, problems = parse(args, store)
-        store.start_from(**values)
+        values, origins, problems = parse(args, store)
+        store.start_from(origins, **values)
         self._say(problems)
         self._sync = UrlSync(self.handle, query=self.query, width=0, height=0, margin=0)
         store.param.watch(self._changed, list(FILTER_PARAMETERS))
@@ -96,8 +111,8 @@ class Permalink(pn.viewable.Viewer):
         except ValueError:
             self.store.tell(f"Ignored a link with more than {MAX_FIELDS:,} values.")
             return
-        values, problems = parse(args, self.store)
-        self.store.select(**values)
+        values, origins, problems = parse(args, self.store)
+        self.store.restore(origins, **values)
         self._say(problems)
 
     def __panel__(self):

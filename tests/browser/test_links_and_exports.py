@@ -19,6 +19,8 @@ pytestmark = pytest.mark.browser
 
 LINK = "?customer_segment=Business&day_of_week=6"
 LINK_CHIPS = ["Segment: Business", "Day of week: Saturday"]
+HEATMAP = "Transaction time heatmap"
+CLICKED = LINK + "&set_by=day_of_week%3ATransaction+time+heatmap"  # the day set by a click in the heatmap
 
 
 def expected_views(url: str, selection: dict) -> list:
@@ -79,23 +81,30 @@ def test_a_link_reopens_the_same_dashboard_and_back_forward_walk_the_filters(ser
         other.page.close()
 
 
+def chip_groups(page) -> dict[str, str]:
+    """Each chip group's title and count badge, as shown."""
+    groups = page.locator(".chip-group")
+    return {groups.nth(i).get_attribute("data-group"): groups.nth(i).locator(".chip-count").text_content()
+            for i in range(groups.count())}
+
+
 def test_undo_takes_back_clear_all_and_the_theme_switch_keeps_the_filters(server, tab, warehouse_url):
     page = tab.page
-    opened(page, server + LINK)
+    opened(page, server + CLICKED)
     assert page.locator("button.chip-undo").count() == 0  # opening a link is not a change to undo
     page.locator("button.chip-clear").click()
     wait_until(lambda: chips(page) == [], message="chips cleared")
     page.locator("button.chip-undo").click()
     both = expected(warehouse_url, {"customer_segment": ["Business"], "day_of_week": [6]})
     settled(page, LINK_CHIPS, both)
-    group = page.locator(".chip-group")  # grouped by who set them, with a count badge
-    assert group.count() == 1 and group.get_attribute("data-group") == "Sidebar"
-    assert group.locator(".chip-count").text_content() == "2"
-    assert query(page) == {"customer_segment": ["Business"], "day_of_week": ["6"]}
+    assert chip_groups(page) == {"Sidebar": "1", HEATMAP: "1"}  # grouped by who set them, with a count badge
+    assert query(page) == {"customer_segment": ["Business"], "day_of_week": ["6"],
+                           "set_by": [f"day_of_week:{HEATMAP}"]}
 
-    page.locator("button.theme-switch").click()  # reloads dark; the filters are in the URL
+    page.locator("button.theme-switch").click()  # reloads dark; the filters and their groups are in the URL
     wait_until(lambda: query(page).get("theme") == ["dark"], message="the dark theme in the URL")
     settled(page, LINK_CHIPS, both)
+    assert chip_groups(page) == {"Sidebar": "1", HEATMAP: "1"}
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     red, green, blue = (int(x) for x in re.findall(r"\d+", background)[:3])
     assert red + green + blue < 3 * 80, background  # a dark page

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import parse_qs
 
-from dashboard.components import Permalink, TimeHeatmap
+from dashboard.components import FilterChips, Permalink, TimeHeatmap
 from dashboard.components.geo import GeoBubbleMap
 from dashboard.components.permalink import query_of
 from dashboard.data import DataStore
@@ -66,6 +66,38 @@ def test_back_and_forward_messages_restore_that_entry_and_forged_ones_do_nothing
     assert store.active() == [("region", "West"), ("month", 12)] and "more than 20,000" in store.notice
     store.undo()
     assert store.active() == [("customer_segment", "Premium")]
+
+
+def groups(store: DataStore) -> dict[str, list[str]]:
+    return {g["title"]: [c["label"] for c in g["chips"]] for g in FilterChips(store)._bar.groups}
+
+
+def test_which_view_set_a_filter_travels_with_the_link(warehouse_url):
+    """A copied link (or the theme switch's reload) groups the chips by the view that set them, as
+    the page it came from did; a forged `set_by` is dropped with a notice, its filter kept."""
+    store = DataStore(warehouse_url)
+    store.select(origin=TimeHeatmap.title, day_of_week=[0], transaction_hour=[9])
+    store.select(customer_segment=["Premium"])  # the sidebar's
+    query = query_of(store)
+    assert parse_qs(query.lstrip("?"))["set_by"] == [f"day_of_week:{TimeHeatmap.title}",
+                                                     f"transaction_hour:{TimeHeatmap.title}"]
+    other = DataStore(warehouse_url)
+    Permalink(other, parse_qs(query.lstrip("?")))
+    assert other.active() == store.active() and other.origin == store.origin
+    assert groups(other) == {"Sidebar": ["Segment: Premium"],
+                             TimeHeatmap.title: ["Day of week: Sunday", "Hour: 09:00"]}
+
+    forged = DataStore(warehouse_url)
+    link = Permalink(forged, {"day_of_week": ["0"], "set_by": ["day_of_week:<b>Nobody</b>", "colour:" + TimeHeatmap.title,
+                                                         "no colon"]})
+    assert forged.active() == [("day_of_week", 0)] and forged.origin == {}
+    assert "set_by='day_of_week:<b>Nobody</b>' names no filter and view" in forged.notice
+    assert "and 0 more" not in forged.notice and "no colon" in forged.notice
+
+    link.handle({"query": query})  # back/forward to the first page's entry: its grouping too
+    assert forged.origin == store.origin and groups(forged) == groups(other)
+    forged.undo()
+    assert forged.origin == {} and forged.active() == [("day_of_week", 0)]
 
 
 def test_double_click_clears_the_views_own_selection_only(warehouse_url):
