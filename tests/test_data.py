@@ -14,6 +14,7 @@ from dashboard.config import WarehouseError
 from dashboard.data import DataStore
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_gold
+from warehouse_copy import altered_copy
 
 TIME = "analytics_transaction_time_patterns"
 
@@ -195,23 +196,8 @@ def test_a_query_running_past_the_timeout_is_cancelled_with_a_clear_message(ware
     assert not DataStore(warehouse_url).fetch(TIME).empty  # the engine's connections still work
 
 
-def _altered_copy(warehouse_url, tmp_path, *statements) -> DataStore:
-    """A store on a copy of the test warehouse changed by `statements` (DuckDB SQL)."""
-    import shutil
-
-    import duckdb
-
-    from dashboard.config import duckdb_path
-    copy = tmp_path / "altered.duckdb"
-    shutil.copy(duckdb_path(warehouse_url), copy)
-    with duckdb.connect(str(copy)) as conn:
-        for statement in statements:
-            conn.execute(statement)
-    return DataStore(f"duckdb:///{copy}")
-
-
 def test_an_empty_gold_table_is_named_with_the_build_command(warehouse_url, tmp_path):
-    store = _altered_copy(warehouse_url, tmp_path, "DELETE FROM gold.analytics_seasonal_patterns")
+    store = altered_copy(warehouse_url, tmp_path, "DELETE FROM gold.analytics_seasonal_patterns")
     assert store.check() == [
         "table gold.analytics_seasonal_patterns is empty; build it with: python -m dashboard.warehouse build"]
     assert DataStore(warehouse_url).check() == []
@@ -219,7 +205,7 @@ def test_an_empty_gold_table_is_named_with_the_build_command(warehouse_url, tmp_
 
 def test_columns_of_the_wrong_type_are_named(warehouse_url, tmp_path):
     """Text where numbers are read (a CSV loaded untyped, say) would break views with odd errors."""
-    store = _altered_copy(
+    store = altered_copy(
         warehouse_url, tmp_path,
         "ALTER TABLE gold.analytics_geographic_clustering ALTER avg_clv TYPE VARCHAR",
         "ALTER TABLE gold.analytics_geographic_clustering ALTER city TYPE INTEGER USING length(city)",

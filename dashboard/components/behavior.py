@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..warehouse import reference as ref
 from .base import PlotlyView
-from .style import FADED_OPACITY, SEGMENT_COLORS, in_order, is_missing, money, number, plotly_text
+from .style import FADED_OPACITY, OTHER_COLOR, SEGMENT_COLORS, in_order, is_missing, money, number, plotly_text
 
 KEYS = ["customer_segment", "age_group", "income_bracket"]
 
@@ -74,7 +74,7 @@ class BehaviorScatter3D(PlotlyView):
                     showlegend=highlighted or not selected[in_segment].any(),
                     customdata=customdata.tolist(),
                     marker=dict(size=part["customer_count"], sizemode="area", sizeref=size_ref, sizemin=3,
-                                color=SEGMENT_COLORS.get(segment, "#999999"),
+                                color=SEGMENT_COLORS.get(segment, OTHER_COLOR),
                                 opacity=0.85 if highlighted else FADED_OPACITY,
                                 line=dict(width=0.5, color="DarkSlateGrey")),
                     hovertemplate=("<b>%{customdata[8]}</b> · %{customdata[9]} · %{customdata[10]} income<br>"
@@ -158,7 +158,7 @@ class EngagementRadar(PlotlyView):
             customdata = [[segment, raw_i, shown_i, f"{rec['customer_count']:,}", plotly_text(segment)]
                           for raw_i, shown_i in zip(raw, shown)]
             selected = self.is_selected(customer_segment=segment)
-            color = SEGMENT_COLORS.get(segment, "#999999")
+            color = SEGMENT_COLORS.get(segment, OTHER_COLOR)
             fig.add_trace(go.Scatterpolar(
                 r=r + r[:1], theta=labels + labels[:1], customdata=customdata + customdata[:1],
                 fill="toself", name=plotly_text(segment), opacity=0.6 if selected else FADED_OPACITY,

@@ -10,7 +10,7 @@ from holoviews import dim
 
 from ..warehouse import reference as ref
 from .base import HoloViewsView
-from .style import CATEGORY_COLORS, FADED_OPACITY, short_money
+from .style import CATEGORY_COLORS, FADED_OPACITY, OTHER_COLOR, short_money
 
 MONTH_SHORT = tuple(m[:3] for m in ref.MONTH_NAMES)
 # Axes of every layer (framewise: ranges follow each new frame when served as layered DynamicMaps)
@@ -69,7 +69,7 @@ class SeasonalLines(HoloViewsView):
         df = df.assign(calendar_month=df["month_name"])
         vdims = ["total_volume", "calendar_month", "merchant_category", "transaction_count", "alpha", "size"]
         for category, part in df.groupby("merchant_category", sort=False):
-            color = CATEGORY_COLORS.get(category, "#999999")
+            color = CATEGORY_COLORS.get(category, OTHER_COLOR)
             line_alpha = 1.0 if self.is_selected(merchant_category=category) else FADED_OPACITY
             part = part.assign(alpha=[1.0 if self.is_selected(month=m, merchant_category=category)
                                       else FADED_OPACITY for m in part["month"]],

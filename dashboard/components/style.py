@@ -16,6 +16,7 @@ CATEGORY_COLORS = dict(zip(ref.CATEGORIES, ("#4e79a7", "#f28e2b", "#e15759", "#7
                                             "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")))
 PRODUCT_CATEGORY_COLORS = {"DEPOSIT": "#1f78b4", "CREDIT": "#e31a1c", "LOAN": "#ff7f00", "INVESTMENT": "#33a02c"}
 OTHER_COLOR = "#999999"
+EXTRA_COLORS = ("#17becf", "#bcbd22", "#e377c2", "#9467bd", "#aec7e8", "#ffbb78")  # for a warehouse's own values
 SELECTED_LINE = "#111111"
 ORDERS = {"customer_segment": ref.SEGMENTS, "age_group": ref.AGE_GROUP_LABELS,
           "income_bracket": ref.INCOME_BRACKET_LABELS, "credit_score_band": ref.CREDIT_BAND_LABELS,
@@ -67,6 +68,13 @@ def ordered(values, order) -> list:
     """The distinct values in the vocabulary's order, unknown ones after, sorted."""
     values = set(values)
     return [v for v in order if v in values] + sorted(values - set(order))
+
+
+def colours(palette: dict[str, str], values) -> dict[str, str]:
+    """A colour for each value: the palette's, then a distinct extra one for each value the
+    vocabulary does not know (a warehouse's own channel), grey once those run out."""
+    extra = iter(EXTRA_COLORS)
+    return {v: palette[v] if v in palette else next(extra, OTHER_COLOR) for v in values}
 
 
 def short_money(value) -> str:

@@ -9,7 +9,7 @@ from holoviews import dim
 
 from ..warehouse import reference as ref
 from .base import HoloViewsView
-from .style import CHANNEL_COLORS, FADED_OPACITY
+from .style import CHANNEL_COLORS, FADED_OPACITY, colours, ordered
 
 DAY_SHORT = tuple(d[:3] for d in ref.DAY_NAMES)  # Sun first: day_of_week 0 is Sunday
 
@@ -57,7 +57,9 @@ class TimeHeatmap(HoloViewsView):
 
 
 class HourlyChannelArea(HoloViewsView):
-    """Transactions per hour stacked by channel; a click on a band selects that channel."""
+    """Transactions per hour stacked by channel; a click on a band selects that channel. The bands
+    are the channels in the data (the usual five in their order, then a warehouse's own), so the
+    stack adds up to every transaction."""
 
     title = "Channel usage by hour"
     table = "analytics_transaction_time_patterns"
@@ -69,7 +71,8 @@ class HourlyChannelArea(HoloViewsView):
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         if df.empty:
             return df
-        grid = pd.MultiIndex.from_product([range(24), list(ref.CHANNELS)], names=["transaction_hour", "channel"])
+        channels = ordered(df["channel"], ref.CHANNELS)
+        grid = pd.MultiIndex.from_product([range(24), channels], names=["transaction_hour", "channel"])
         return (df.groupby(["transaction_hour", "channel"])["transaction_count"].sum()
                 .reindex(grid, fill_value=0).rename("total").reset_index())
 
@@ -78,15 +81,15 @@ class HourlyChannelArea(HoloViewsView):
 
     def _wide(self, df: pd.DataFrame) -> pd.DataFrame:
         return df.pivot(index="transaction_hour", columns="channel", values="total").reindex(
-            columns=list(ref.CHANNELS)).fillna(0)
+            columns=ordered(df["channel"], ref.CHANNELS)).fillna(0)
 
     def render(self, df: pd.DataFrame):
         wide = self._wide(df)
-        areas = []
-        for channel in ref.CHANNELS:
+        areas, colour = [], colours(CHANNEL_COLORS, wide.columns)
+        for channel in wide.columns:
             alpha = 0.85 if self.is_selected(channel=channel) else FADED_OPACITY
             areas.append(hv.Area((wide.index, wide[channel]), "transaction_hour", ("total", "Transactions"),
-                                 label=channel).opts(color=CHANNEL_COLORS[channel], alpha=alpha))
+                                 label=channel).opts(color=colour[channel], alpha=alpha))
         return hv.Area.stack(hv.Overlay(areas)).opts(
             hv.opts.Area(tools=["hover", "tap"], line_width=0.5, default_tools=[], framewise=True,
                          xlabel="Hour of day", ylabel="Transactions", yformatter="%.0f"))
@@ -95,5 +98,5 @@ class HourlyChannelArea(HoloViewsView):
         wide = self._wide(self.frame)
         hour = int(np.clip(round(float(x)), 0, 23))
         tops = wide.loc[hour].cumsum()
-        hits = [c for c in ref.CHANNELS if float(y) <= tops[c]]
+        hits = [c for c in wide.columns if float(y) <= tops[c]]
         return {"channel": [hits[0]]} if hits and float(y) >= 0 else None

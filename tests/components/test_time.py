@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 
 from dashboard.components import HourlyChannelArea, TimeHeatmap
-from dashboard.data import DataStore
+from dashboard.components.style import CHANNEL_COLORS, OTHER_COLOR
+from dashboard.data import DataStore, shared_engine
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_gold
+from warehouse_copy import altered_copy
 
 from .helpers import EMPTY
 
@@ -88,3 +90,27 @@ def test_empty_selection_shows_the_no_data_state(warehouse_url):
         assert "No data for this selection" in v._message.text
     store.clear()
     assert not view.frame.empty and not view._message.shown
+
+
+def test_a_warehouse_with_its_own_channels_gets_a_band_each(warehouse_url, tmp_path):
+    """Channels beyond the usual five (a bank's own) are stacked too, after the known ones, each in a
+    colour of its own, and clickable: nothing is dropped from the stack or its total."""
+    store = altered_copy(warehouse_url, tmp_path, "DROP SCHEMA fast CASCADE", *(
+        f"UPDATE {table} SET channel = '{new}' WHERE channel = '{old}'"
+        for table in ("silver.transactions", f"gold.{TABLE}") for old, new in (("POS", "Contactless"),
+                                                                             ("Mobile", "Voice banking"))))
+    view = HourlyChannelArea(store)
+    wide = view._wide(view.frame)
+    assert list(wide.columns) == ["ATM", "Online", "Branch", "Contactless", "Voice banking"]
+    want = pd.read_sql(f"SELECT transaction_hour, channel, sum(transaction_count) AS n FROM gold.{TABLE} "
+                       "GROUP BY transaction_hour, channel", shared_engine(store.url)
+                       ).set_index(["transaction_hour", "channel"])["n"]
+    got = view.frame.set_index(["transaction_hour", "channel"])["total"]
+    assert got[got > 0].sort_index().to_dict() == want[want > 0].sort_index().astype(int).to_dict()
+    colours = {area.label: area.opts.get().kwargs["color"] for area in view.render(view.frame)}
+    assert colours["ATM"] == CHANNEL_COLORS["ATM"] and OTHER_COLOR not in colours.values()
+    assert len(set(colours.values())) == 5  # the two new channels each have a colour of their own
+    hour = 18
+    below = wide.loc[hour, ["ATM", "Online", "Branch"]].sum()
+    view._on_tap(x=hour, y=below + wide.loc[hour, "Contactless"] / 2)
+    assert store.channel == ["Contactless"] and store.notice == ""  # a value the data holds: kept
