@@ -92,7 +92,8 @@ def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
 
 @pn.cache(max_items=512, policy="LRU")
 def _run_detail(url: str, stamp: str, kind: str, key: tuple, page: tuple | None) -> pd.DataFrame:
-    """A drill-down list's length (one cell) when `page` is None, else that (page, size, sort, descending)."""
+    """A drill-down list's length (one cell) when `page` is None, else that (page, size, sort, descending,
+    the list's length)."""
     filters = Filters(**dict(key))
     return cached(lambda: _read(url, count_query(kind, filters) if page is None else page_query(kind, filters, *page)),
                   "detail", url, stamp, kind, key, page)
@@ -424,7 +425,7 @@ class DataStore(param.Parameterized):
         key = self._key()
         try:
             total = int(_run_detail(self.url, self._stamp(), kind, key, None).iat[0, 0])
-            rows = _run_detail(self.url, self._stamp(), kind, key, (int(page), int(page_size), sort, descending))
+            rows = _run_detail(self.url, self._stamp(), kind, key, (int(page), int(page_size), sort, descending, total))
         except WarehouseError:
             raise
         except Exception as exc:

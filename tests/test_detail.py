@@ -18,6 +18,7 @@ from dashboard.warehouse import detail
 from dashboard.warehouse.detail import MAX_PAGE_SIZE
 from dashboard.warehouse.filters import DATE_DIMENSIONS, Filters
 from gold_reference import reference_customers, reference_transactions
+from warehouse_copy import altered_copy
 
 CUSTOMER_COLUMNS = ["customer_id", "customer_segment", "age_group", "income_bracket", "city", "state", "region",
                     "credit_score_band", "transaction_count", "total_spend"]
@@ -243,3 +244,22 @@ def test_postgres_pages_are_the_same_selection(postgres_reader_url, silver, case
             assert got[KEY[kind]].tolist() == _in_order(want, kind, sort, True)
     finally:
         _ENGINES.pop(postgres_reader_url).dispose()
+
+
+def test_a_page_near_the_end_is_read_from_the_end_with_the_same_rows(warehouse_url, tmp_path):
+    """OFFSET sorts the rows it skips: the last pages are read backwards from the end, and hold
+    exactly the rows the forward query gives, NULLs (last) included: here customers without a
+    credit profile and transactions whose merchant is unknown."""
+    store = altered_copy(warehouse_url, tmp_path, "DELETE FROM silver.credit_profiles WHERE customer_id % 7 = 0",
+                         "DELETE FROM silver.merchants WHERE merchant_id % 5 = 0")
+    f, engine = Filters(channel=("Mobile",)), data.shared_engine(store.url)
+    for kind, sort in (("transactions", "merchant_name"), ("customers", "credit_score_band")):
+        total = int(pd.read_sql(detail.count_query(kind, f), engine).iat[0, 0])
+        last = (total + 24) // 25
+        for descending, page in ((True, last), (False, last), (True, last - 1)):
+            backwards = detail.page_query(kind, f, page, 25, sort, descending, total)
+            assert f"OFFSET {(page - 1) * 25}" not in str(backwards.compile(compile_kwargs={"literal_binds": True}))
+            forwards = pd.read_sql(detail.page_query(kind, f, page, 25, sort, descending), engine)
+            pd.testing.assert_frame_equal(pd.read_sql(backwards, engine), forwards,
+                                          obj=f"{kind} by {sort}, page {page} of {last}")
+            assert forwards[sort].isna().all() and len(forwards) == (total - 25 * (last - 1) if page == last else 25)

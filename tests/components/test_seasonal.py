@@ -8,7 +8,6 @@ import pytest
 
 from dashboard.components.seasonal import SeasonalLines
 from dashboard.components.style import CATEGORY_COLORS, FADED_OPACITY
-from dashboard.data import DataStore
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_gold
 
