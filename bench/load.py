@@ -301,7 +301,7 @@ class Session:
                 self.states[attrs["title"]] = random.Random(attrs["title"]).sample(options, 2)  # same in every session
             elif any(text in str(attrs.get("text", "")) for text in ERROR_TEXTS):
                 self.errors.append(f"session {self.number}: a view opened in its error state")
-            elif "view-card" in attrs.get("css_classes", []):
+            elif "view-card" in attrs.get("css_classes", []) and "detail-card" not in attrs["css_classes"]:
                 inside, todo = set(), [mid]
                 while todo:
                     node = todo.pop()
@@ -309,7 +309,7 @@ class Session:
                         inside.add(node)
                         todo.extend(refs.get(node, ()))
                 status = {m for m in inside if models.get(m, {}).get("name", "").startswith("ViewStatus")}
-                if status:  # a chart (the detail table's card has no status line)
+                if status:  # a chart
                     self.status_ids |= status
                     self.chart_ids |= inside
         if len(self.status_ids) != N_VIEWS or len(self.widgets) != len(FILTERS):
