@@ -78,7 +78,7 @@ class DetailTable(pn.viewable.Viewer):
         # One table per list, each configured once: changing a shown Tabulator's columns rebuilds it
         # in the browser, and a sort set meanwhile fails there ('setSort is not a function').
         self._tables = {kind: self._make_table(kind) for kind in COLUMNS}
-        self._buttons = {move: pn.widgets.Button(label=icon, description=tip, width=40, color="light")
+        self._buttons = {move: pn.widgets.Button(label=icon, description=tip, width=40, color="primary", variant="outline")
                          for move, (icon, tip) in MOVES.items()}
         for move, button in self._buttons.items():
             button.on_click(lambda _, move=move: self.go(self._target(move)))
