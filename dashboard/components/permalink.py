@@ -51,7 +51,7 @@ def parse(args: dict[str, list[str]], store: DataStore) -> tuple[dict, dict[str,
                     origins[dimension] = title
                 else:
                     problems.append(f"{SET_BY}={clip_text(text)!r} names no filter and view")
-        if key not in FILTER_PARAMETERS:
+        elif key not in FILTER_PARAMETERS:
             problems.append(f"unknown parameter {clip_text(key)!r}")
         elif key in DATE_DIMENSIONS:
             try:
