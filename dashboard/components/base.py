@@ -185,14 +185,14 @@ class View(pn.viewable.Viewer):
         shown = self.frame is not None and not self.frame.empty and not self.error
         self._status.param.update(summary=self.summarize(self.frame) if shown else "",
                                   resettable=any(self.selected(d) for d in self.own))
+        # the message covers the figure (the figure stays: hiding it would re-lay out the page)
         if self.error:
-            retry = " Trying again every few seconds." if _served() else ""
-            self._say("Cannot load this view.", f"{self.error.rstrip('.')}.{retry}", "danger")
+            self._message.failed(self.error, retrying=_served())
         elif self.frame is None or self.frame.empty:
-            self._say("No data for this selection.", "Remove a filter chip or press Clear all.", "warning")
+            self._message.say("No data for this selection.", "Remove a filter chip or press Clear all.")
         else:
             self._show(self.render(self.frame))
-            self._message.param.update(kind="", title="", detail="")
+            self._message.clear()
 
     def _on_status(self, message) -> None:
         if message == {"reset": True}:  # the status line's Reset
@@ -213,17 +213,13 @@ class View(pn.viewable.Viewer):
         self._key = None
         self.store.cancel(self.table, self.own, self._asked)
         self._status.param.update(updating=False, cancelled=True)
-        self._say("Query cancelled.", "This view does not show the current filters; press Retry in its "
-                  "status line, or change a filter.", "warning")
+        self._message.say("Query cancelled.", "This view does not show the current filters; press Retry in its "
+                          "status line, or change a filter.")
 
     def reset(self, *_, **__) -> None:
         """Clear this view's own selection (Reset, or a double-click on the chart)."""
         if any(self.selected(d) for d in self.own):
             self.store.select(**{d: [] for d in self.own})
-
-    def _say(self, title: str, detail: str, kind: str) -> None:
-        """Cover the figure with a message (the figure stays: hiding it would re-lay out the page)."""
-        self._message.param.update(title=title, detail=detail, kind=kind)
 
     def _csv(self) -> io.StringIO:
         buffer = io.StringIO()

@@ -285,6 +285,17 @@ class ViewMessage(JSComponent):
     }
     """
 
+    def say(self, title: str, detail: str, kind: str = "warning") -> None:
+        self.param.update(title=title, detail=detail, kind=kind)
+
+    def failed(self, error: str, retrying: bool) -> None:
+        """The error state: why the query failed, and whether the owner asks again by itself."""
+        self.say("Cannot load this view.", f"{error.rstrip('.')}." + (" Trying again every few seconds."
+                                                                         if retrying else ""), "danger")
+
+    def clear(self) -> None:
+        self.param.update(kind="", title="", detail="")
+
     @property
     def shown(self) -> bool:
         return bool(self.kind)

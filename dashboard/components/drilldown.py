@@ -181,17 +181,13 @@ class DetailTable(pn.viewable.Viewer):
             button.disabled = bool(error) or (page <= 1 if move in ("first", "prev") else
                                               page >= pages(total, page_size))
         if error:
-            retry = " Trying again every few seconds." if _served() else ""
-            self._say("Cannot load this view.", f"{error.rstrip('.')}.{retry}", "danger")
+            self._message.failed(error, retrying=_served())
             self._retry_later()
         elif not total:
-            self._say(f"No {kind} for this selection.", "Remove a filter chip or press Clear all.", "warning")
+            self._message.say(f"No {kind} for this selection.", "Remove a filter chip or press Clear all.")
         else:
-            self._message.param.update(kind="", title="", detail="")
+            self._message.clear()
             self._tables[kind].value = rows
-
-    def _say(self, title: str, detail: str, kind: str) -> None:
-        self._message.param.update(title=title, detail=detail, kind=kind)
 
     def _retry_later(self) -> None:
         """In a served session, ask again in RETRY_AFTER_S (one pending retry), so the table heals by itself."""
