@@ -8,7 +8,7 @@ import param
 import plotly.graph_objects as go
 
 from ..warehouse import reference as ref
-from .base import PlotlyView
+from .legacy import PlotlyView
 from .style import FADED_OPACITY, OTHER_COLOR, SEGMENT_COLORS, in_order, is_missing, money, number, plotly_text
 
 KEYS = ["customer_segment", "age_group", "income_bracket"]

@@ -8,7 +8,7 @@ import param
 import plotly.graph_objects as go
 
 from ..warehouse import reference as ref
-from .base import PlotlyView
+from .legacy import PlotlyView
 from .style import (BAND_COLORS, FADED_OPACITY, INCOME_COLORS, OTHER_COLOR, SELECTED_LINE, in_order, money,
                     number, ordered, plotly_text)
 

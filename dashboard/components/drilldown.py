@@ -8,17 +8,15 @@ Text cells use Tabulator's `plaintext` formatter, which escapes markup in the da
 """
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 
 import pandas as pd
 import panel as pn
 import param
-from panel.io.state import set_curdoc
 
 from ..config import WarehouseError
-from ..data import FILTER_PARAMETERS, DataStore
-from .base import RETRY_AFTER_S, _served
+from ..data import DataStore
+from .coordinator import Coordinator
 from .controls import ViewMessage, ViewStatus
 from .style import CARD_STYLES
 
@@ -73,8 +71,8 @@ class DetailTable(pn.viewable.Viewer):
     def __init__(self, store: DataStore | None = None, **params):
         super().__init__(store=store if store is not None else DataStore(), **params)
         self._sort = DEFAULT_SORT[self.kind]
-        self._ticket = 0
-        self._retry_pending = False
+        self._want = self.page  # the page asked for (go); a filter change asks for page 1
+        self._filters = None  # the filters of the rows shown
         # One table per list, each configured once: changing a shown Tabulator's columns rebuilds it
         # in the browser, and a sort set meanwhile fails there ('setSort is not a function').
         self._tables = {kind: self._make_table(kind) for kind in COLUMNS}
@@ -92,8 +90,8 @@ class DetailTable(pn.viewable.Viewer):
                                min_height=MESSAGE_HEIGHT)
         self.param.watch(self._on_kind, ["kind"])
         self.param.watch(self._on_page_size, ["page_size"])
-        self.store.param.watch(lambda *_: self.go(1), list(FILTER_PARAMETERS))
-        self.go(self.page)
+        self.coordinator = Coordinator.of(self.store)
+        self.coordinator.add(self)  # a client like the views: the filters' changes reach it with theirs
 
     def _make_table(self, kind: str) -> pn.widgets.Tabulator:
         columns = COLUMNS[kind]
@@ -115,13 +113,8 @@ class DetailTable(pn.viewable.Viewer):
     # -- navigation -------------------------------------------------------------------------------
     def go(self, page: int) -> None:
         """Show page `page` (clamped to the pages there are) under the current filters and sort."""
-        request = (self.kind, max(1, int(page)), self.page_size, *self._sort)
-        self._ticket += 1
-        if _served():  # off the event loop: the other sessions' clicks must not wait for this query
-            self._status.updating = True
-            pn.state.execute(partial(self._load_later, request, self._ticket, pn.state.curdoc))
-        else:
-            self._apply(*self._load(*request))
+        self._want = max(1, int(page))
+        self.coordinator.update([self])
 
     def _target(self, move: str) -> int:
         last = pages(self.total, self.page_size)
@@ -153,7 +146,34 @@ class DetailTable(pn.viewable.Viewer):
     def _sorters(self) -> list[dict]:
         return [{"field": self._sort[0], "dir": "desc" if self._sort[1] else "asc"}]
 
-    # -- data flow -----------------------------------------------------------------------------------
+    # -- the coordinator's client ---------------------------------------------------------------------
+    def request(self):
+        filters = self.store.filters()
+        if filters != self._filters:
+            self._want = 1  # another selection: its first page
+        request = (self.kind, self._want, self.page_size, *self._sort)
+        return partial(self._load, *request), (filters, request)
+
+    def receive(self, answer, key) -> None:
+        self._filters = key[0]
+        self._apply(*answer)
+
+    def fail(self, message: str) -> None:  # only a bug in drawing: _load turns query errors into answers
+        self._apply((self.kind, self.page, self.page_size, *self._sort), None, 0, message)
+
+    def remark(self) -> None:
+        """Nothing to highlight."""
+
+    def waiting(self, on: bool) -> None:
+        self._status.updating = on
+
+    def stop(self, key) -> None:
+        """Pages are short queries: not cancelled (the status line offers no Cancel)."""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)
+
     def _load(self, kind: str, page: int, page_size: int, sort: str, descending: bool):
         """(request, rows, total, error); a page past the end (the selection shrank) becomes the last."""
         try:
@@ -165,12 +185,6 @@ class DetailTable(pn.viewable.Viewer):
         except WarehouseError as exc:
             return (kind, page, page_size, sort, descending), None, 0, str(exc)
 
-    async def _load_later(self, request: tuple, ticket: int, doc) -> None:
-        answer = await asyncio.get_running_loop().run_in_executor(None, self._load, *request)
-        if ticket == self._ticket:  # else a newer request is on its way
-            with set_curdoc(doc), pn.io.hold(doc):
-                self._apply(*answer)
-
     def _apply(self, request: tuple, rows: pd.DataFrame | None, total: int, error: str) -> None:
         kind, page, page_size, _, _ = request
         self.param.update(page=page, total=total, frame=rows, error=error)
@@ -181,26 +195,12 @@ class DetailTable(pn.viewable.Viewer):
             button.disabled = bool(error) or (page <= 1 if move in ("first", "prev") else
                                               page >= pages(total, page_size))
         if error:
-            self._message.failed(error, retrying=_served())
-            self._retry_later()
+            self._message.failed(error, retrying=self.coordinator.retries)
         elif not total:
             self._message.say(f"No {kind} for this selection.", "Remove a filter chip or press Clear all.")
         else:
             self._message.clear()
             self._tables[kind].value = rows
-
-    def _retry_later(self) -> None:
-        """In a served session, ask again in RETRY_AFTER_S (one pending retry), so the table heals by itself."""
-        if not _served() or self._retry_pending:
-            return
-        self._retry_pending, doc = True, pn.state.curdoc
-
-        def retry() -> None:
-            self._retry_pending = False
-            with set_curdoc(doc):
-                self.go(self.page)
-
-        doc.add_timeout_callback(retry, int(RETRY_AFTER_S * 1000))
 
     def __panel__(self):
         b = self._buttons

@@ -12,7 +12,7 @@ from holoviews import dim
 
 from ..static import topojson_url
 from ..warehouse import reference as ref
-from .base import HoloViewsView, PlotlyView
+from .legacy import HoloViewsView, PlotlyView
 from .style import FADED_OPACITY, SELECTED_LINE, money, number, plain, plotly_text
 
 TABLE = "analytics_geographic_clustering"

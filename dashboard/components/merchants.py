@@ -1,11 +1,13 @@
 """Merchant spending: the group -> category -> segment sunburst and the region -> group -> category treemap."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .base import PlotlyView
-from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS, plotly_text, short_money
+from .marks import Hover
+from .plotly_view import PlotlyView
+from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS, money, plotly_text, short_money
 
 GROUP_COLORS = {"Essential Services": "#4e79a7", "Retail": "#59a14f", "Lifestyle": "#b07aa1",
                 "Professional Services": "#9c755f"}
@@ -18,6 +20,7 @@ class _Hierarchy(PlotlyView):
     levels: tuple[tuple[str, str], ...] = ()  # (column in the frame, store dimension)
     trace = go.Sunburst
     _paths: dict[str, list[str]] = {}  # node id -> its path, as last drawn (names may hold "/": ids are not split)
+    _nodes_shown = None  # the nodes drawn (their highlight is redrawn without a query)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         cols = [c for c, _ in self.levels]
@@ -49,22 +52,36 @@ class _Hierarchy(PlotlyView):
     def _highlighted(self, path: list[str]) -> bool:
         return self.is_selected(**{dim: value for (_, dim), value in zip(self.levels, path)})
 
-    def render(self, df: pd.DataFrame):
-        nodes = self._nodes(df)
-        self._paths = dict(zip(nodes["id"], nodes["path"]))
-        opacity = [1.0 if self._highlighted(p) else FADED_OPACITY for p in nodes["path"]]
-        trace = self.trace(
-            ids=nodes["id"], parents=nodes["parent"], labels=[plotly_text(v) for v in nodes["label"]],
-            values=nodes["total_spend"],
-            branchvalues="total", customdata=nodes[["transaction_count"]].to_numpy(),
-            marker=dict(colors=[self._color(n) for n in nodes.to_dict("records")], line=dict(color="white", width=1)),
-            hovertemplate="<b>%{label}</b><br>Spend: $%{value:,.0f}<br>Transactions: %{customdata[0]:,}"
-                          "<br>Share of parent: %{percentParent:.1%}<extra></extra>",
-        )
-        fig = go.Figure(trace)
-        fig.update_traces(marker_colors=[_fade(c, o) for c, o in zip(trace.marker.colors, opacity)])
-        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), height=self.height - 30)
+    HOVER = Hover("<b>{label}</b><br>Spend: {spend}<br>Transactions: {transactions}"
+                  "<br>Share of parent: %{percentParent:.1%}", "label", "spend", "transactions")
+
+    def build(self) -> go.Figure:
+        fig = go.Figure(self.trace(ids=[], parents=[], labels=[], values=[], branchvalues="total",
+                                   marker=dict(line=dict(color="white", width=1)),
+                                   hovertemplate=self.HOVER.template))
+        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0))
         return fig
+
+    def traces(self, frame: pd.DataFrame) -> list[dict]:
+        nodes = self._nodes(frame)
+        self._paths = dict(zip(nodes["id"], nodes["path"]))
+        self._nodes_shown = nodes
+        return [{"ids": nodes["id"].to_numpy(object), "parents": nodes["parent"].to_numpy(object),
+                 "labels": np.array([plotly_text(v) for v in nodes["label"]], dtype=object),
+                 "values": nodes["total_spend"].to_numpy(float),
+                 "customdata": self.HOVER.customdata(
+                     label=[plotly_text(v) for v in nodes["label"]],
+                     spend=[money(v) for v in nodes["total_spend"]],
+                     transactions=[f"{int(v):,}" for v in nodes["transaction_count"]]),
+                 **self._colours(nodes)}]
+
+    def marks(self, frame: pd.DataFrame) -> list[dict]:
+        return [self._colours(self._nodes_shown)]
+
+    def _colours(self, nodes: pd.DataFrame) -> dict:
+        opacity = [1.0 if self._highlighted(p) else FADED_OPACITY for p in nodes["path"]]
+        colours = [_fade(self._color(n), o) for n, o in zip(nodes.to_dict("records"), opacity)]
+        return {"marker.colors": np.array(colours, dtype=object)}
 
     def selection_from_click(self, point: dict):
         path = self._paths.get(str(point.get("id")))

@@ -11,7 +11,7 @@ from bokeh.palettes import Turbo256
 from holoviews import dim
 
 from ..warehouse import reference as ref
-from .base import HoloViewsView
+from .legacy import HoloViewsView
 from .style import (FADED_OPACITY, OTHER_COLOR, PRODUCT_CATEGORY_COLORS, SELECTED_LINE, is_missing, money, number,
                     plain)
 

@@ -9,7 +9,7 @@ from bokeh.models import NumeralTickFormatter
 from holoviews import dim
 
 from ..warehouse import reference as ref
-from .base import HoloViewsView
+from .legacy import HoloViewsView
 from .style import CATEGORY_COLORS, FADED_OPACITY, OTHER_COLOR, short_money
 
 MONTH_SHORT = tuple(m[:3] for m in ref.MONTH_NAMES)

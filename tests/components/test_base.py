@@ -1,4 +1,5 @@
-"""The served update path: one filter change updates every view together, spinners only for slow ones."""
+"""The session's coordinator: one filter change updates every view together, spinners only for
+slow ones, newer changes overtake older answers, failures retry, a cancel stops the query."""
 from __future__ import annotations
 
 import asyncio
@@ -8,9 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 import param
 import sqlalchemy as sa
 from bokeh.document import Document
+from panel.io.state import set_curdoc
+
+from dashboard.components import coordinator as coordinator_module
 
 from dashboard.components import EngagementRadar, MerchantTreemap, TimeHeatmap
-from dashboard.components.base import SPINNER_AFTER_S, _SessionUpdate
+from dashboard.components.coordinator import SPINNER_AFTER_S, Coordinator
 from dashboard.data import DataStore
 
 VIEWS = (TimeHeatmap, MerchantTreemap, EngagementRadar)
@@ -57,11 +61,13 @@ def _in_own_loop(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _update(store, views) -> _SessionUpdate:
-    update = _SessionUpdate(store, Document())
-    for view in views:
-        update.add(view)
-    return update
+def _update(store, views, doc=None) -> Coordinator:
+    """The session's coordinator with these views gathered for one change (what the store's
+    watcher does in a served session), on a document of its own."""
+    coordinator = Coordinator.of(store)
+    coordinator.doc = doc or coordinator.doc or Document()
+    coordinator._gathering = list(views)
+    return coordinator
 
 
 def test_one_change_updates_every_view_and_only_the_slow_one_spins(warehouse_url):
@@ -173,7 +179,7 @@ def test_a_view_that_fails_to_redraw_its_highlight_does_not_stop_the_others(ware
     store = DataStore(warehouse_url)
     heatmap, treemap = TimeHeatmap(store), MerchantTreemap(store)
     _quietly(store, day_of_week=[2])  # the heatmap's own dimension: it only re-highlights
-    monkeypatch.setattr(heatmap, "render", lambda df: 1 / 0)
+    monkeypatch.setattr(heatmap, "show_marks", lambda df: 1 / 0)
     _in_own_loop(_update(store, [heatmap, treemap])._run())
     assert "drawing this view failed (ZeroDivisionError)" in heatmap._message.text and heatmap._message.shown
     assert treemap.frame.equals(_expected(warehouse_url, day_of_week=[2])[MerchantTreemap.title])
@@ -243,17 +249,36 @@ def test_a_failing_query_shows_an_error_and_the_view_heals_by_itself(warehouse_u
         return fetch(name, ignore, filters)
 
     store.fetch = flaky
-    scheduled, executed = [], []
-    monkeypatch.setattr(_SessionUpdate, "_later", lambda self, cb: scheduled.append(cb))
+    executed = []
     monkeypatch.setattr(pn.state, "execute", lambda cb, **kw: executed.append(cb))
-    _in_own_loop(_update(store, [heatmap])._run())
+    monkeypatch.setattr(coordinator_module, "served", lambda: True)
+    doc = Document()
+    _in_own_loop(_update(store, [heatmap], doc)._run())
     assert heatmap.error.startswith("cannot connect") and heatmap._message.shown
     assert "connection refused" in heatmap._message.text and heatmap._status.summary == ""
-    assert len(scheduled) == 1  # one retry, a few seconds later
+    (retry,) = doc.session_callbacks  # one retry, a few seconds later
 
     down["now"] = False  # the database is back
-    scheduled[0]()  # the retry fires: it starts an update of the failed view
+    doc.remove_timeout_callback(retry)
+    with set_curdoc(doc):
+        retry.callback()  # the retry fires: it starts an update of the failed view
     _in_own_loop(executed[-1]())
     expected = _expected(warehouse_url, channel=["ATM"])[TimeHeatmap.title]
     assert heatmap.error == "" and heatmap.frame.equals(expected)
-    assert len(scheduled) == 1  # healthy: no further retry
+    assert not doc.session_callbacks  # healthy: no further retry
+
+
+def test_a_highlight_change_runs_no_query_and_redraws_only_the_highlight(warehouse_url, monkeypatch):
+    store = DataStore(warehouse_url)
+    heatmap, treemap = TimeHeatmap(store), MerchantTreemap(store)
+    asked = []
+    fetch = store.fetch
+    store.fetch = lambda table, ignore=(), filters=None: asked.append(table) or fetch(table, ignore, filters)
+    counts = heatmap.sources["cells"].data["transaction_count"]
+    _quietly(store, day_of_week=[2], transaction_hour=[9])
+    _in_own_loop(_update(store, [heatmap, treemap])._run())
+    assert asked == [MerchantTreemap.table]  # the treemap is filtered; the heatmap only highlights
+    cells = heatmap.sources["cells"].data
+    assert cells["transaction_count"] is counts  # the counts column was not sent again
+    lit = [(d, h) for d, h, a in zip(cells["day"], cells["transaction_hour"], cells["alpha"]) if a == 1.0]
+    assert lit == [("Tue", 9)]

@@ -10,7 +10,7 @@ import panel as pn
 from bokeh.document import Document
 from panel.io.state import set_curdoc
 
-from dashboard.components import drilldown
+from dashboard.components import coordinator, drilldown
 from dashboard.components.drilldown import COLUMNS, DetailTable
 from dashboard.config import WarehouseError
 from dashboard.data import DataStore
@@ -142,19 +142,26 @@ def test_served_queries_run_later_the_newest_wins_and_failures_retry(warehouse_u
         return detail(*args)
 
     store.detail = flaky
-    monkeypatch.setattr(drilldown, "_served", lambda: True)
+    monkeypatch.setattr(coordinator, "served", lambda: True)
     monkeypatch.setattr(pn.state, "execute", lambda callback, **kw: executed.append(callback))
     doc = Document()
     with set_curdoc(doc):
         view.go(2)
+        view.go(3)  # in the same tick: one run, for the newest page
+        assert view.page == 1 and len(executed) == 1  # nothing ran on the event loop yet
+        view.go(2)
+        _in_own_loop(executed[0]())
+        assert view.page == 2 and view._status.summary == "Rows 26–50 of 1,500 customers"
         view.go(3)
-        assert view.page == 1 and len(executed) == 2  # nothing ran on the event loop
-        assert view._status.updating and not view._status.cancellable  # a spinner, no Cancel
-        _in_own_loop(executed[0]())  # overtaken by the newer request: dropped
-        assert view.page == 1 and view._status.updating
-        _in_own_loop(executed[1]())
-        assert view.page == 3 and view._status.summary == "Rows 51–75 of 1,500 customers"
-        assert not view._status.updating
+
+        async def overtaken(run):
+            task = asyncio.ensure_future(run())
+            await asyncio.sleep(0)  # the run has asked; a newer change takes over meanwhile
+            view.coordinator.ticket(view)
+            await task
+
+        _in_own_loop(overtaken(executed[-1]))
+        assert view.page == 2  # the answer for page 3 was dropped
 
         down["now"] = True
         view.go(4)
@@ -162,9 +169,13 @@ def test_served_queries_run_later_the_newest_wins_and_failures_retry(warehouse_u
         assert "Trying again every few seconds" in view._message.text and not view._status.updating
         (retry,) = doc.session_callbacks  # one retry, a few seconds later
         down["now"] = False
+        doc.remove_timeout_callback(retry)
         retry.callback()
         _in_own_loop(executed[-1]())
         assert view.error == "" and view.page == 4 and not view._message.shown and not doc.session_callbacks
+        store.select(channel=["Mobile"])  # a filter change: the first page of the new selection
+        _in_own_loop(executed[-1]())
+        assert view.page == 1 and view.total < 1500
 
 
 def test_it_works_alone_in_a_notebook_cell(warehouse_url):

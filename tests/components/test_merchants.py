@@ -38,16 +38,31 @@ def test_sunburst_is_not_filtered_by_its_own_rings_but_highlights_them(warehouse
     store = DataStore(warehouse_url)
     view = MerchantSunburst(store)
     before = view.frame.copy()
-    fig_before = view.render(view.frame)
+    figure, colors_before = view.figure, list(view.figure.data[0].marker.colors)
     view._plot.click_data = {"points": [{"id": "Retail/Online Shopping/Premium", "label": "Premium"}]}
     assert (store.category_group, store.merchant_category, store.customer_segment) == \
         (["Retail"], ["Online Shopping"], ["Premium"])
     assert view.frame.equals(before)
-    colors = view.render(view.frame).data[0].marker.colors
-    ids = list(view.render(view.frame).data[0].ids)
+    assert view.figure is figure and len(figure.data) == 1  # the same figure, re-coloured
+    colors = figure.data[0].marker.colors
+    ids = list(figure.data[0].ids)
     assert colors[ids.index("Retail/Online Shopping/Premium")].endswith(",1.0)")
     assert colors[ids.index("Lifestyle")].endswith(",0.25)")
-    assert list(fig_before.data[0].marker.colors) != list(colors)
+    assert colors_before != list(colors)
+
+
+def test_a_filter_sends_new_nodes_to_the_same_trace_and_hovers_name_each_field(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = MerchantTreemap(store)
+    figure = view.figure
+    store.select(customer_segment=["Business"])
+    trace = figure.data[0]
+    assert view.figure is figure and len(figure.data) == 1
+    assert float(trace.values[0]) == pytest.approx(view.frame.loc[view.frame["region"] == trace.ids[0],
+                                                                  "total_spend"].sum())
+    assert "customdata" in trace.hovertemplate and "{" not in trace.hovertemplate.replace("%{", "")
+    spend = [row[1] for row in trace.customdata]
+    assert all(s.startswith("$") for s in spend) and len(spend) == len(trace.ids)
 
 
 def test_sunburst_inner_ring_click_clears_the_deeper_rings_it_set(warehouse_url):
@@ -108,8 +123,8 @@ def test_names_with_markup_or_slashes_show_as_text_and_click_back(hostile_url, c
     path = tuple(getattr(hostile, name) for name in path)
     store = DataStore(hostile_url)
     view = view_class(store)
-    trace = view._plot.object.data[0]
-    hostile.assert_shown_as_text(view._plot.object, path)
+    trace = view.figure.data[0]
+    hostile.assert_shown_as_text(view.figure, path)
     i = _node(trace, *path)
     view._plot.click_data = {"points": [{"id": trace.ids[i], "label": trace.labels[i]}]}
     assert [getattr(store, dim) for _, dim in view_class.levels] == [[v] for v in path]

@@ -1,0 +1,103 @@
+"""Views drawn with Bokeh: the figure and its ColumnDataSources are made once; an update sets
+new columns on those sources (only the columns that changed travel, as binary arrays), and
+ranges and colour limits are set explicitly. A figure may be declared with HoloViews
+(`holoviews_figure`) when that reads better; its sources are then fed the same way."""
+from __future__ import annotations
+
+import math
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+from bokeh.events import DoubleTap, Tap
+from bokeh.models import ColumnDataSource
+
+from .base import View
+
+
+def holoviews_figure(element):
+    """(Bokeh figure, HoloViews' handles: 'source', 'color_mapper' …) of an element, drawn once."""
+    plot = hv.renderer("bokeh").get_plot(element)
+    return plot.state, plot.handles
+
+
+def factor_at(factors, x) -> object | None:
+    """The factor of a categorical axis at a synthetic coordinate (factor i spans [i, i + 1))."""
+    if x is None or not math.isfinite(float(x)):
+        return None
+    i = math.floor(float(x))
+    return factors[i] if 0 <= i < len(factors) else None
+
+
+def _same(old, new) -> bool:
+    try:
+        return len(old) == len(new) and bool(np.array_equal(np.asarray(old), np.asarray(new)))
+    except (TypeError, ValueError):
+        return False
+
+
+def patch(source: ColumnDataSource, columns: dict) -> None:
+    """Set these columns on a source, sending only those that changed (all of them when the
+    number of rows changes: a source's columns must stay equally long)."""
+    rows = {len(v) for v in columns.values()}
+    if len(rows) > 1:
+        raise ValueError(f"columns of unequal length: { {k: len(v) for k, v in columns.items()} }")
+    current = next(iter(source.data.values()), None)
+    if current is not None and rows and len(current) != rows.pop():
+        source.data = {**{k: v[:0] for k, v in source.data.items() if k not in columns}, **columns}
+        return
+    changed = {k: v for k, v in columns.items() if k not in source.data or not _same(source.data[k], v)}
+    if changed:
+        source.data.update(changed)
+
+
+class BokehView(View):
+    """A view drawn with Bokeh; a tap arrives as data coordinates (`selection_from_tap`)."""
+
+    # -- to override --------------------------------------------------------------------------------
+    def build(self):
+        """The figure, once, with every glyph and source it will ever have (see `source`)."""
+        raise NotImplementedError
+
+    def data(self, frame) -> dict[str, dict]:
+        """{source name: {column: array}} for a new frame (the highlight included)."""
+        raise NotImplementedError
+
+    def marks(self, frame) -> dict[str, dict]:
+        """{source name: {column: array}}: only the columns the highlight sets."""
+        raise NotImplementedError
+
+    def fit(self, frame) -> None:
+        """Set ranges and colour limits for a new frame (explicit: nothing is auto-ranged)."""
+
+    def selection_from_tap(self, x, y) -> dict | None:
+        """Store updates for a tap at data coordinates (x, y)."""
+        raise NotImplementedError
+
+    # -- the figure ----------------------------------------------------------------------------------
+    def source(self, name: str, **columns) -> ColumnDataSource:
+        """A named source of the figure (made in `build`, fed by `data` and `marks`)."""
+        self.sources[name] = ColumnDataSource({k: np.asarray(v) for k, v in columns.items()})
+        return self.sources[name]
+
+    def _make_pane(self):
+        self.sources: dict[str, ColumnDataSource] = {}
+        self.figure = self.build()
+        self.figure.on_event(Tap, self._on_tap)
+        self.figure.on_event(DoubleTap, lambda event: self.reset())
+        return pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", height=self.height)
+
+    def show(self, frame) -> None:
+        self._patch(self.data(frame))
+        self.fit(frame)
+
+    def show_marks(self, frame) -> None:
+        self._patch(self.marks(frame))
+
+    def _patch(self, updates: dict[str, dict]) -> None:
+        for name, columns in updates.items():
+            patch(self.sources[name], columns)
+
+    def _on_tap(self, event) -> None:
+        if event.x is not None and event.y is not None and self.shown:
+            self.apply_selection(self.selection_from_tap(event.x, event.y))

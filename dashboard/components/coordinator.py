@@ -1,0 +1,210 @@
+"""One coordinator per session: it schedules what the views and the drill-down table ask for.
+
+Mosaic's client/coordinator split: a client says what it needs for the current filters
+(`request`), and draws what comes back (`receive`, `fail`); the coordinator runs the queries,
+caches nothing itself (the store does) and owns the timing: every query of one change runs at
+once in worker threads; a newer change overtakes an answer still on its way (tickets); answers
+are drawn in waves, each one document change; spinners show only for answers slower than
+SPINNER_AFTER_S; failed clients are asked again every RETRY_AFTER_S until they answer; a
+cancel stops the query in the database.
+
+A client implements:
+    request() -> (thunk, key) | None    what to run in a worker thread (None: nothing to fetch)
+    receive(result, key)                draw an answer
+    fail(message)                       say why it could not be had
+    remark()                            redraw what changed without a query (a highlight)
+    waiting(on: bool)                   show or hide its spinner
+    stop(key)                           stop that query in the database (cancel)
+    failed -> bool                      whether its last request failed
+Outside a served session (a notebook, a script, a test) requests run at once, synchronously.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from contextlib import contextmanager
+from typing import Iterable
+
+import panel as pn
+from panel.io.state import set_curdoc
+
+from ..config import WarehouseError
+from ..data import FILTER_PARAMETERS, DataStore
+
+log = logging.getLogger(__name__)
+SPINNER_AFTER_S = 0.3
+RETRY_AFTER_S = 5.0
+
+
+def served() -> bool:
+    """True inside a `panel serve` session (False in a notebook, a script or a test)."""
+    doc = pn.state.curdoc
+    return doc is not None and doc.session_context is not None
+
+
+@contextmanager
+def wave(doc):
+    """A wave of redraws as one document change: its events leave together (`hold`), and Bokeh
+    re-indexes the document's models once, when the wave is done (`freeze`), not per change."""
+    if doc is None:
+        yield
+        return
+    with pn.io.hold(doc), doc.models.freeze():
+        yield
+
+
+def guarded(client, draw) -> None:
+    """Run one client's drawing; a client that fails to draw says so and does not stop the others."""
+    try:
+        draw()
+    except Exception as exc:  # a bug in one view's drawing, not a database problem
+        log.exception("drawing %s failed", getattr(client, "title", client))
+        client.waiting(False)
+        client.fail(f"drawing this view failed ({type(exc).__name__})")
+
+
+class Coordinator:
+    """The scheduler of one session's clients (one per store: a store is one session's filters)."""
+
+    _of: "weakref.WeakKeyDictionary[DataStore, Coordinator]" = weakref.WeakKeyDictionary()
+
+    def __init__(self, store: DataStore):
+        self.store = store
+        self.clients: list = []
+        self.doc = None
+        self._tickets: "weakref.WeakKeyDictionary[object, int]" = weakref.WeakKeyDictionary()
+        self._asked: "weakref.WeakKeyDictionary[object, object]" = weakref.WeakKeyDictionary()
+        self._gathering: list | None = None  # clients of the change being gathered this tick
+        self._retrying: list | None = None
+        store.param.watch(self._on_filters, list(FILTER_PARAMETERS))
+
+    @classmethod
+    def of(cls, store: DataStore) -> "Coordinator":
+        if store not in cls._of:
+            cls._of[store] = cls(store)
+        return cls._of[store]
+
+    def add(self, client) -> None:
+        """A new client: asked for its data now (synchronously: it is being built)."""
+        self.clients.append(client)
+        self._run_now([client])
+
+    def _on_filters(self, *events) -> None:
+        self.update(self.clients)
+
+    def update(self, clients: Iterable) -> None:
+        """Ask these clients again (a filter or a knob changed)."""
+        clients = list(clients)
+        if not served():
+            self._run_now(clients)
+            return
+        self.doc = pn.state.curdoc
+        if self._gathering is None:  # the first client of this change: run them all on the next tick
+            self._gathering = []
+            pn.state.execute(self._run)
+        self._gathering.extend(c for c in clients if c not in self._gathering)
+
+    @property
+    def retries(self) -> bool:
+        """Whether failed clients are asked again by themselves (in a served session)."""
+        return served()
+
+    def ticket(self, client) -> int:
+        """A new ticket for `client`: any answer still on its way for an older one is dropped."""
+        self._tickets[client] = self._tickets.get(client, 0) + 1
+        return self._tickets[client]
+
+    def current(self, client, ticket: int) -> bool:
+        return self._tickets.get(client) == ticket
+
+    # -- synchronous (notebook, script, test) -------------------------------------------------------
+    def _run_now(self, clients: list) -> None:
+        for client in clients:
+            self.ticket(client)
+            asked = client.request()
+            if asked is None:
+                guarded(client, client.remark)
+                continue
+            thunk, key = asked
+            try:
+                result = thunk()
+            except WarehouseError as exc:
+                guarded(client, lambda: client.fail(str(exc)))
+            else:
+                guarded(client, lambda: client.receive(result, key))
+
+    # -- served ------------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        clients, self._gathering = self._gathering or [], None  # a change from now on starts anew
+        loop = asyncio.get_running_loop()
+        tasks, tickets = {}, {}
+        for client in clients:
+            tickets[client] = self.ticket(client)
+            asked = client.request()
+            if asked is not None:
+                self._asked[client] = asked[1]
+                tasks[client] = asyncio.ensure_future(self._fetch(loop, *asked))
+        waiting = set(tasks.values())
+        done: set = set()
+        if waiting:
+            done, waiting = await asyncio.wait(waiting, timeout=SPINNER_AFTER_S)
+        with set_curdoc(self.doc), wave(self.doc):
+            for client in clients:
+                if not self.current(client, tickets[client]):
+                    continue  # a newer change (or a cancel) took over
+                task = tasks.get(client)
+                if task is None:  # only the highlight changed (or a change undone before its answer)
+                    client.waiting(False)
+                    guarded(client, client.remark)
+                elif task in done:
+                    self._apply(client, task)
+                else:
+                    client.waiting(True)
+        while waiting:
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            with set_curdoc(self.doc), wave(self.doc):
+                for client, task in tasks.items():
+                    if task in done and self.current(client, tickets[client]):
+                        self._apply(client, task)
+        self._retry_later([c for c in clients if c.failed and self.current(c, tickets[c])])
+
+    @staticmethod
+    async def _fetch(loop, thunk, key):
+        try:
+            return await loop.run_in_executor(None, thunk), key, ""
+        except WarehouseError as exc:
+            return None, key, str(exc)
+
+    @staticmethod
+    def _apply(client, task) -> None:
+        result, key, error = task.result()
+        client.waiting(False)
+        if error:
+            guarded(client, lambda: client.fail(error))
+        else:
+            guarded(client, lambda: client.receive(result, key))
+
+    def cancel(self, client) -> None:
+        """Drop the answer `client` waits for and stop its query in the database."""
+        self.ticket(client)
+        if client in self._asked:
+            client.stop(self._asked.pop(client))
+        client.waiting(False)
+
+    def _retry_later(self, failed: list) -> None:
+        """Ask the failed clients again in RETRY_AFTER_S (one pending retry per session)."""
+        if not failed or self.doc is None:
+            return
+        if self._retrying is not None:  # a retry is already scheduled: it takes these too
+            self._retrying.extend(c for c in failed if c not in self._retrying)
+            return
+        self._retrying = list(failed)
+        doc = self.doc
+
+        def retry() -> None:
+            clients, self._retrying = self._retrying or [], None
+            with set_curdoc(doc):
+                self.update(clients)
+
+        doc.add_timeout_callback(retry, int(RETRY_AFTER_S * 1000))

@@ -1,0 +1,106 @@
+"""Views drawn with Plotly: the figure is made once, with a fixed set of traces; an update
+sets new NumPy arrays on those traces, which Panel's Plotly pane sends as binary columns
+(only the arrays that changed), and the browser redraws with `Plotly.react`. Anything but an
+array that differs between updates (a Python list, a changed number of traces) would make
+the pane re-send every trace as JSON, so `traces` and `marks` return arrays only."""
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+import panel as pn
+import plotly.graph_objects as go
+
+from .base import View
+
+
+def dark(figure: go.Figure) -> None:
+    """The page's dark theme (`?theme=dark`) on a Plotly figure; Bokeh figures follow it by themselves."""
+    figure.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+    figure.update_scenes(**{f"{a}axis": dict(backgroundcolor="#2b3035", gridcolor="#555") for a in "xyz"})
+    figure.update_geos(landcolor="#2b3035", subunitcolor="#777")
+
+
+class PlotlyView(View):
+    """A view drawn with Plotly; clicks arrive as `click_data` (and box/lasso as `selected_data`)."""
+
+    config: ClassVar[dict] = {"displaylogo": False, "responsive": True}
+    # Plotly can report one click several times (a 3D scene emits plotly_click on every frame
+    # while the button is down): a repeat of the same selection this soon is ignored, or it
+    # would toggle the selection off and on again.
+    click_debounce: ClassVar[float] = 0.8
+
+    # -- to override --------------------------------------------------------------------------------
+    def build(self) -> go.Figure:
+        """The figure, once: every trace it will ever have (empty arrays until data comes)."""
+        raise NotImplementedError
+
+    def traces(self, frame) -> list[dict]:
+        """Per trace of the built figure, in order: the properties a new frame sets (arrays)."""
+        raise NotImplementedError
+
+    def marks(self, frame) -> list[dict]:
+        """Per trace: the properties the highlight sets (by default all of `traces`)."""
+        return self.traces(frame)
+
+    def layout(self, frame) -> dict:
+        """Layout properties a new frame sets (explicit ranges, colour limits); none by default."""
+        return {}
+
+    def plotly_config(self) -> dict:
+        return dict(self.config)
+
+    def selection_from_click(self, point: dict) -> dict | None:
+        """Store updates for a clicked Plotly point (its x, y, label, customdata …)."""
+        raise NotImplementedError
+
+    def selection_from_points(self, points: list[dict]) -> dict | None:
+        """Store updates for a box/lasso selection; views without brushing ignore it."""
+        return None
+
+    # -- the figure ----------------------------------------------------------------------------------
+    def _make_pane(self):
+        self._last_click: tuple[dict | None, float] = (None, 0.0)
+        self.figure = self.build()
+        self.figure.update_layout(height=self.height - 30, uirevision=self.title)  # keeps the user's zoom
+        if pn.config.theme == "dark":
+            dark(self.figure)
+        pane = pn.pane.Plotly(self.figure, link_figure=False, config=self.plotly_config(),
+                              sizing_mode="stretch_width", height=self.height)
+        pane.param.watch(self._on_click, ["click_data"])
+        pane.param.watch(self._on_select, ["selected_data"])
+        pane.param.watch(self.reset, ["doubleclick_data"])
+        return pane
+
+    def show(self, frame) -> None:
+        self._patch(self.traces(frame), self.layout(frame))
+
+    def show_marks(self, frame) -> None:
+        self._patch(self.marks(frame), {})
+
+    def _patch(self, traces: list[dict], layout: dict) -> None:
+        if len(traces) != len(self.figure.data):
+            raise ValueError(f"{type(self).__name__} returned {len(traces)} traces for a figure of "
+                             f"{len(self.figure.data)}: the structure is fixed when it is built")
+        for trace, properties in zip(self.figure.data, traces):
+            if properties:
+                trace.update(properties)
+        if layout:
+            self.figure.layout.update(layout)
+        self._plot.param.trigger("object")  # the pane diffs it: only changed arrays travel
+
+    # -- clicks -------------------------------------------------------------------------------------
+    def _on_click(self, event) -> None:
+        points = (event.new or {}).get("points") or []
+        if not points:
+            return
+        self._plot.click_data = None  # so a second click on the same mark is an event too
+        selection, now = self.selection_from_click(points[0]), time.monotonic()
+        if selection is None or (selection == self._last_click[0] and now - self._last_click[1] < self.click_debounce):
+            return
+        self._last_click = (selection, now)
+        self.apply_selection(selection)
+
+    def _on_select(self, event) -> None:
+        if event.new is not None:  # a box/lasso selection (None when Plotly clears it)
+            self.apply_selection(self.selection_from_points((event.new or {}).get("points") or []))
