@@ -72,16 +72,19 @@ def check_warehouse(url: str | None) -> str:
 
 
 def start_timed_server(warehouse_url: str, how: str = "panel", extra_args: tuple[str, ...] = (),
-                       timeout: float = 120.0, poll: float = 0.02) -> Server:
+                       timeout: float = 120.0, poll: float = 0.02, root: Path = ROOT) -> Server:
     """Start the dashboard the way the README says and time it until it answers HTTP.
 
     `how="panel"`: `panel serve serve.py` (app at /serve); `how="python"`: `python serve.py` (app at /).
     Like tests/browser/conftest.start_server, but polling every 20 ms and keeping the timestamps,
-    and taking extra `panel serve` options (session clean-up for the memory benchmark).
+    and taking extra `panel serve` options (session clean-up for the memory benchmark). `root` is
+    the checkout whose dashboard is served (another one, e.g. a `git worktree` of an earlier
+    commit, for a before/after comparison in one run).
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
     env["DASHBOARD_DATABASE_URL"] = warehouse_url
+    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     if how == "panel":
         command = [sys.executable, "-m", "panel", "serve", "serve.py", "--warm", "--address", "127.0.0.1", "--port", str(port),
                    "--allow-websocket-origin", f"127.0.0.1:{port}", *extra_args]
@@ -96,7 +99,7 @@ def start_timed_server(warehouse_url: str, how: str = "panel", extra_args: tuple
     log_fd, log_name = tempfile.mkstemp(prefix=f"bench-server-{port}-", suffix=".log")
     with os.fdopen(log_fd, "w") as log:
         started = time.perf_counter()
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     probe = f"http://127.0.0.1:{port}/favicon.ico"
     deadline = started + timeout
     while time.perf_counter() < deadline:

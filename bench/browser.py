@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # `python bench/browser.py`: make the repo import
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import run_and_report  # noqa: E402
-from bench._browser_common import (N_VIEWS, TITLES, VIEW_STATE_JS, Page, check_warehouse, chromium,  # noqa: E402
+from bench._browser_common import (N_VIEWS, ROOT, TITLES, VIEW_STATE_JS, Page, check_warehouse, chromium,  # noqa: E402
                                    machine_info, percentile, start_timed_server, wait_full_render)
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from tests.browser.test_dashboard import (HEATMAP_BOX_JS, chips, expected_summaries,  # noqa: E402
@@ -65,6 +65,21 @@ RECORDER_JS = r"""(n) => {
   rec.timer = setInterval(rec.sample, 25);
   rec.sample();
 }"""
+
+# Before the page's own scripts: when each websocket message arrives and each long task (> 50 ms
+# of main thread) ends, on the page's clock. A click is answered when the last message of its
+# change has arrived and the main thread is idle again.
+ANSWER_INIT_JS = r"""(() => {
+  const times = window.__wsTimes = [], long = window.__longTasks = [];
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) { super(...args); this.addEventListener('message', () => times.push(performance.now())); }
+  };
+  try {
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) long.push(e.startTime + e.duration); })
+      .observe({type: 'longtask', buffered: true});
+  } catch (e) { window.__noLongTasks = true; }
+})();"""
 
 # Where to click a Bokeh plot (found by a column of one of its data sources) in page coordinates:
 # `point` = the row's (x, y) data columns, `cell` = the (i, j)-th factors of a categorical plot.
@@ -274,8 +289,8 @@ def _redrawn_at(log: list[dict], expected: list[str]) -> float | None:
 
 
 def run_sequence(browser, url: str, clicks: int, seed: int, expected: Expected, timeout_s: float,
-                 quiet_s: float, progress=print, on_click=None) -> dict:
-    server = start_timed_server(url)
+                 quiet_s: float, progress=print, on_click=None, root: Path = ROOT) -> dict:
+    server = start_timed_server(url, root=root)
     tab = Page(browser, *VIEWPORT)
     frames: list[tuple[float, int, str | None]] = []  # (perf_counter, bytes, Bokeh patch JSON) received
     sent: list[float] = []
@@ -286,6 +301,7 @@ def run_sequence(browser, url: str, clicks: int, seed: int, expected: Expected, 
 
     tab.page.on("websocket", lambda ws: (ws.on("framereceived", received),
                                          ws.on("framesent", lambda p: sent.append(time.perf_counter()))))
+    tab.page.add_init_script(ANSWER_INIT_JS)
     try:
         opened = time.perf_counter()
         tab.page.goto(server.url, wait_until="commit", timeout=timeout_s * 1000)
@@ -324,7 +340,9 @@ def run_sequence(browser, url: str, clicks: int, seed: int, expected: Expected, 
             else:
                 _settle(tab.page, quiet, timeout_s, quiet_s)
             settled = time.perf_counter()
-            rec = tab.page.evaluate("() => ({log: window.__bench.log, click: window.__bench.click})")
+            rec = tab.page.evaluate("""() => ({log: window.__bench.log, click: window.__bench.click,
+                ws: window.__wsTimes.filter(t => t >= (window.__bench.click || 0)),
+                long: window.__longTasks.filter(t => t >= (window.__bench.click || 0))})""")
             mine = [f for f in frames if wall <= f[0] <= settled]
             record["ws_messages"] = len(mine)
             record["ws_bytes"] = sum(f[1] for f in mine)
@@ -344,10 +362,13 @@ def run_sequence(browser, url: str, clicks: int, seed: int, expected: Expected, 
                 record.update(status="mismatch", shown=dict(zip(TITLES, got)), expected=dict(zip(TITLES, want)))
                 progress(f"  {i + 1:>2}. {action[0]:<24} MISMATCH with the in-process store")
             else:
-                record.update(status="ok", ms=round(at - rec["click"], 1),
+                answered = max([at, *rec["ws"], *rec["long"]])  # last message in, main thread idle
+                record.update(status="ok", ms=round(at - rec["click"], 1), answered_ms=round(answered - rec["click"], 1),
+                              long_tasks=len(rec["long"]),
                               views_changed=sum(a != b for a, b in zip(before, want)),
                               changes_logged=len(rec["log"]) - 1)
-                progress(f"  {i + 1:>2}. {action[0]:<24} {record['ms']:>9.0f} ms  "
+                progress(f"  {i + 1:>2}. {action[0]:<24} {record['ms']:>7.0f} ms shown, "
+                         f"{record['answered_ms']:>7.0f} ms answered  "
                          f"({record['views_changed']:>2} views changed, "
                          f"first change {record.get('first_change_ms', 0):.0f} ms, "
                          f"{record['ws_messages']} ws messages, {record['ws_bytes'] / 1e3:.0f} kB) "
@@ -373,6 +394,10 @@ def summarize(results: dict, runs: list[dict]) -> dict:
         "n": len(ms), "p50": round(percentile(ms, 50), 1), "p95": round(percentile(ms, 95), 1),
         "max": round(max(ms), 1) if ms else None, "mean": round(statistics.fmean(ms), 1) if ms else None,
         "samples": ms}
+    answered = [c["answered_ms"] for c in ok if "answered_ms" in c]
+    results["click_answered_ms"] = {
+        "n": len(answered), "p50": round(percentile(answered, 50), 1), "p95": round(percentile(answered, 95), 1),
+        "max": round(max(answered), 1) if answered else None, "samples": answered}
     statuses = [c["status"] for c in clicks]
     results["counts"] = {s: statuses.count(s) for s in sorted(set(statuses))}
     results["ws_per_click"] = {
@@ -387,30 +412,56 @@ def summarize(results: dict, runs: list[dict]) -> dict:
 
 
 def run(url: str | None = None, repeats: int = 1, clicks: int = 20, seed: int = 20261125, timeout_s: float = 300.0,
-        quiet_s: float = 1.5, progress=print, checkpoint=None) -> dict:
+        quiet_s: float = 1.5, progress=print, checkpoint=None, compare: Path | None = None) -> dict:
     """`repeats` sequences of `clicks` interactions, each on a fresh server; returns the results.
 
+    With `compare` (another checkout, e.g. `git worktree add /tmp/before <commit>`), each repeat
+    runs that checkout's dashboard and then this one's, alternating, on the same warehouse and
+    browser: the results hold both ("before", "after") and their ratios.
     `checkpoint(results)` is called after every click with the figures so far (the CLI writes the
     JSON then, so an interrupted run keeps what it measured).
     """
     url = check_warehouse(url)
     expected = Expected(url)
+    roots = {"before": Path(compare), "after": ROOT} if compare else {"this": ROOT}
     results: dict = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "warehouse": url, "repeats": repeats,
-                     "clicks_per_repeat": clicks, "seed": seed}
+                     "clicks_per_repeat": clicks, "seed": seed, "roots": {k: str(v) for k, v in roots.items()}}
+    per_root: dict[str, list] = {label: [] for label in roots}
     with chromium() as browser:
         results["machine"] = machine_info(browser.version)
-        runs: list[dict] = []
         for r in range(repeats):
-            progress(f"repeat {r + 1}/{repeats}")
-            def on_click(partial: dict) -> None:
-                if checkpoint is not None:
-                    checkpoint(summarize(results, runs + [partial]))
-            runs.append(run_sequence(browser, url, clicks, seed, expected, timeout_s, quiet_s, progress, on_click))
-    return summarize(results, runs)
+            for label, root in roots.items():
+                progress(f"repeat {r + 1}/{repeats}: {label} ({root})")
+                runs = per_root[label]
+
+                def on_click(partial: dict, runs=runs, label=label) -> None:
+                    if checkpoint is not None:
+                        checkpoint(_combined(results, per_root, label, runs + [partial]))
+                runs.append(run_sequence(browser, url, clicks, seed, expected, timeout_s, quiet_s, progress,
+                                         on_click, root))
+    return _combined(results, per_root)
+
+
+def _combined(results: dict, per_root: dict[str, list], label: str | None = None, partial: list | None = None) -> dict:
+    """The figures of one checkout (the plain layout), or of both with their ratios."""
+    runs = {k: (partial if k == label and partial is not None else v) for k, v in per_root.items()}
+    if list(runs) == ["this"]:
+        return summarize(results, runs["this"])
+    both = {**results, **{k: summarize({}, v) for k, v in runs.items()}}
+    for figure in ("click_answered_ms", "click_to_redrawn_ms"):
+        for q in ("p50", "p95"):
+            before, after = both["before"][figure][q], both["after"][figure][q]
+            if before and after and after == after and before == before:
+                both.setdefault("ratios", {})[f"{figure}.{q}"] = round(before / after, 2)
+    return both
 
 
 def format_table(results: dict) -> str:
+    if "after" in results:
+        return "\n".join([f"{label}:\n" + format_table({**results, **results[label]}) for label in ("before", "after")]
+                         + [f"ratios before/after: {results.get('ratios', {})}"])
     s = results["click_to_redrawn_ms"]
+    a = results.get("click_answered_ms", {})
     counts = ", ".join(f"{v} {k}" for k, v in results["counts"].items())
     ws = results["ws_per_click"]
     return "\n".join([
@@ -419,6 +470,8 @@ def format_table(results: dict) -> str:
         f"  {'n':>4} {'p50':>8} {'p95':>8} {'max':>8}   ws messages/click {'kB/click':>9}",
         f"  {s['n']:>4} {s['p50']:>8.0f} {s['p95']:>8.0f} {s['max'] or float('nan'):>8.0f}   "
         f"{ws['messages_median'] or 0:>17} {ws['kbytes_median'] or 0:>9}",
+        f"  answered (last message in, main thread idle): p50 {a.get('p50', float('nan')):.0f} ms, "
+        f"p95 {a.get('p95', float('nan')):.0f} ms",
         "  Bokeh document events sent per click (mean): " + ", ".join(
             f"{k} {v:g}" for k, v in list(results.get("patch_events_per_click", {}).items())[:8]),
     ])
@@ -432,8 +485,13 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=20261125, help="seed of the interaction sequence")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the views after a click")
     p.add_argument("--quiet", type=float, default=1.5, help="seconds without any change that mean 'settled'")
+    p.add_argument("--compare", type=Path, default=None,
+                   help="another checkout to run alternately with this one (before/after in one run)")
+    p.add_argument("--name", default="browser", help="results file name (bench/results/NAME.json)")
     args = p.parse_args()
-    run_and_report("browser", lambda checkpoint: run(args.url, args.repeats, args.clicks, args.seed, args.timeout, args.quiet, checkpoint=checkpoint), format_table)
+    run_and_report(args.name, lambda checkpoint: run(args.url, args.repeats, args.clicks, args.seed, args.timeout,
+                                                     args.quiet, checkpoint=checkpoint, compare=args.compare),
+                   format_table)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import threading
 import panel as pn
 
 from . import components as views
-from . import memory
+from . import memory, panel_writes
 from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url
 from .data import DataStore
 from .warehouse.build import build_warehouse
@@ -159,9 +159,8 @@ def _notify(event) -> None:
 def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
     """One session's dashboard (call once per session; `panel serve serve.py` does)."""
     url = database_url(url)
-    # Per session: Panel keeps config set inside a session (the imports' pn.extension ran in the
-    # first one only) for that session.
-    pn.config.notifications = True
+    pn.extension("plotly", "tabulator", notifications=True)
+    panel_writes.install()  # served updates are written by Panel outside the document lock: none may be lost
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         pn.state.on_session_destroyed(memory.release_soon)
     main = pn.Column(sizing_mode="stretch_width")

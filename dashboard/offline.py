@@ -50,7 +50,7 @@ def notebook() -> None:
 
     hv.extension.inline = True  # also the default of the later hv.extension call in dashboard.components
     hv.extension("bokeh", logo=False)
-    pn.extension("plotly", inline=True)
+    pn.extension("plotly", "tabulator", inline=True)
     js = geo_assets_js()
     publish_display_data({"application/javascript": js, LOAD_MIME: js})  # as Panel publishes its own JS
 

@@ -74,3 +74,8 @@ def test_with_the_fix_the_queued_message_is_sent(monkeypatch):
     monkeypatch.setattr(pn_document, "_dispatch_msgs", pn_document._dispatch_msgs)
     panel_writes.install()
     assert _race() == ["M0", "M1"]
+
+
+def test_the_fix_is_installed_only_on_the_panel_versions_read_to_have_the_race():
+    assert panel_writes.affected("1.9.4") and panel_writes.affected("1.9.0")
+    assert not panel_writes.affected("1.8.9") and not panel_writes.affected("1.10.0")

@@ -19,8 +19,9 @@ import param
 
 from .. import offline
 from ..data import DataStore
-from .controls import ViewMessage, ViewStatus
+from .controls import ViewMessage
 from .coordinator import Coordinator
+from .header import ViewHeader
 from .style import CARD_STYLES
 
 
@@ -54,10 +55,8 @@ class View(pn.viewable.Viewer):
         self._message = ViewMessage(cover=self.height, height=0, sizing_mode="stretch_width", margin=0)
         self._plot = self._make_pane()
         self._body = pn.Column(self._message, self._plot, sizing_mode="stretch_width", height=self.height)
-        self._download = pn.widgets.FileDownload(
-            callback=self._csv, filename=f"{self.slug}.csv", label="CSV", color="light",
-            width=70, height=30, margin=(2, 4), description="Download the data this view shows")
-        self._status = ViewStatus(self._on_status, sizing_mode="stretch_width", margin=(10, 4, 0, 4))
+        self._status = ViewHeader(self._on_status, heading=self.title, help=self.help, csv_name=f"{self.slug}.csv",
+                                  sizing_mode="stretch_width", margin=(6, 4, 2, 0))
         knobs = [p for p in self.param if p not in View.param]  # a subclass's thresholds, top-N …
         if knobs:
             self.param.watch(self._on_knob, knobs)
@@ -166,6 +165,8 @@ class View(pn.viewable.Viewer):
         elif message == {"retry": True}:
             self._status.cancelled = False
             self.coordinator.update([self])
+        elif message == {"csv": True}:
+            self._status.csv = {"n": self._status.csv.get("n", 0) + 1, "text": self._csv().getvalue()}
 
     def cancel(self) -> None:
         """Stop waiting for the running query and stop it in the database (the status line's Cancel).
@@ -195,9 +196,5 @@ class View(pn.viewable.Viewer):
         return offline.save_html(self, path, title)
 
     def __panel__(self):
-        header = pn.Row(
-            pn.pane.Markdown(f"#### {self.title}", margin=(0, 8)),
-            pn.widgets.TooltipIcon(value=self.help or self.title, margin=(12, 0)) if self.help else None,
-            self._status, self._download, sizing_mode="stretch_width")
-        return pn.Column(header, self._body, css_classes=["view-card"], styles=CARD_STYLES,
+        return pn.Column(self._status, self._body, css_classes=["view-card"], styles=CARD_STYLES,
                          sizing_mode="stretch_width", name=self.title, margin=(6, 6))

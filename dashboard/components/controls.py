@@ -156,32 +156,9 @@ button:hover { background: rgba(255,255,255,.15); }
     """
 
 
-class ViewStatus(_MessageControl):
-    """A view's status line: what it shows ('4,039 transactions'); while its query runs a spinner,
-    the seconds it has taken (counted in the browser: no message per second) and 'Cancel' (unless
-    the owner cannot cancel); 'Retry' after a cancel; and 'Reset' while the view holds a selection
-    of its own."""
-
-    summary = param.String(default="")
-    updating = param.Boolean(default=False)
-    cancellable = param.Boolean(default=True, doc="Offer 'Cancel' while updating")
-    resettable = param.Boolean(default=False)
-    cancelled = param.Boolean(default=False)
-
-    _stylesheets = [_BUTTON_CSS + """
-.view-status { display: flex; align-items: center; gap: 8px; min-height: 30px; opacity: 0.75;
-               font-size: 0.85em; font-family: inherit; }
-.view-summary { flex: 1 1 auto; }
-.view-spinner { display: none; width: 12px; height: 12px; border: 2px solid #bbb; border-top-color: #1f4e79;
-                border-radius: 50%; animation: spin 0.8s linear infinite; }
-.view-updating .view-spinner { display: inline-block; }
-@keyframes spin { to { transform: rotate(360deg); } }
-button.view-reset, button.view-cancel, button.view-retry { border: 1px solid #999; color: inherit; font-size: 1.1em; }
-button.view-reset:hover, button.view-cancel:hover, button.view-retry:hover { background: rgba(127,127,127,.2); }
-.view-elapsed { font-variant-numeric: tabular-nums; }
-"""]
-    _esm = """
-    export function render({ model }) {
+# The status line's elements and behaviour, shared by ViewStatus and ViewHeader's ESM.
+STATUS_JS = """
+function statusLine(model) {
       const line = document.createElement("div");
       line.className = "view-status";
       const summary = document.createElement("div");
@@ -227,7 +204,36 @@ button.view-reset:hover, button.view-cancel:hover, button.view-retry:hover { bac
       model.on("remove", () => ticker !== null && clearInterval(ticker));
       draw();
       return line;
-    }
+}
+"""
+
+
+class ViewStatus(_MessageControl):
+    """A view's status line: what it shows ('4,039 transactions'); while its query runs a spinner,
+    the seconds it has taken (counted in the browser: no message per second) and 'Cancel' (unless
+    the owner cannot cancel); 'Retry' after a cancel; and 'Reset' while the view holds a selection
+    of its own."""
+
+    summary = param.String(default="")
+    updating = param.Boolean(default=False)
+    cancellable = param.Boolean(default=True, doc="Offer 'Cancel' while updating")
+    resettable = param.Boolean(default=False)
+    cancelled = param.Boolean(default=False)
+
+    _stylesheets = [_BUTTON_CSS + """
+.view-status { display: flex; align-items: center; gap: 8px; min-height: 30px; opacity: 0.75;
+               font-size: 0.85em; font-family: inherit; }
+.view-summary { flex: 1 1 auto; }
+.view-spinner { display: none; width: 12px; height: 12px; border: 2px solid #bbb; border-top-color: #1f4e79;
+                border-radius: 50%; animation: spin 0.8s linear infinite; }
+.view-updating .view-spinner { display: inline-block; }
+@keyframes spin { to { transform: rotate(360deg); } }
+button.view-reset, button.view-cancel, button.view-retry { border: 1px solid #999; color: inherit; font-size: 1.1em; }
+button.view-reset:hover, button.view-cancel:hover, button.view-retry:hover { background: rgba(127,127,127,.2); }
+.view-elapsed { font-variant-numeric: tabular-nums; }
+"""]
+    _esm = STATUS_JS + """
+    export function render({ model }) { return statusLine(model); }
     """
 
 

@@ -20,7 +20,6 @@ from .coordinator import Coordinator
 from .controls import ViewMessage, ViewStatus
 from .style import CARD_STYLES
 
-pn.extension("tabulator")
 
 TEXT = "plaintext"
 COUNT = {"type": "money", "symbol": "", "precision": 0}

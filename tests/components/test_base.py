@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import param
+import pytest
 import sqlalchemy as sa
 from bokeh.document import Document
 from panel.io.state import set_curdoc
@@ -282,3 +283,23 @@ def test_a_highlight_change_runs_no_query_and_redraws_only_the_highlight(warehou
     assert cells["transaction_count"] is counts  # the counts column was not sent again
     lit = [(d, h) for d, h, a in zip(cells["day"], cells["transaction_hour"], cells["alpha"]) if a == 1.0]
     assert lit == [("Tue", 9)]
+
+
+def test_the_header_says_title_and_help_and_its_csv_button_sends_the_frame(warehouse_url):
+    import io
+
+    import pandas as pd
+
+    store = DataStore(warehouse_url)
+    treemap = MerchantTreemap(store)
+    header = treemap._status
+    assert header.heading == MerchantTreemap.title and header.help == MerchantTreemap.help
+    assert header.csv_name == "merchant_spending_treemap.csv" and header.csv == {}
+    treemap._on_status({"csv": True})  # the browser's click on CSV
+    sent = pd.read_csv(io.StringIO(header.csv["text"]))
+    pd.testing.assert_frame_equal(sent, treemap.frame.reset_index(drop=True), check_dtype=False)
+    store.select(customer_segment=["Premium"])
+    treemap._on_status({"csv": True})  # a second download: a new number, the filtered frame
+    again = pd.read_csv(io.StringIO(header.csv["text"]))
+    assert header.csv["n"] == 2 and again["total_spend"].sum() == pytest.approx(treemap.frame["total_spend"].sum())
+    assert again["total_spend"].sum() < sent["total_spend"].sum()

@@ -1,0 +1,59 @@
+"""A view card's whole header as one browser-drawn component: title, its help, the status line
+and the CSV button. One model instead of a row of five (a Markdown title, a tooltip icon, the
+status line and a FileDownload, each with its own style sheets): a session of thirteen views
+holds a few hundred models fewer, and nothing in it re-lays out the page when it changes."""
+from __future__ import annotations
+
+import param
+
+from .controls import STATUS_JS, ViewStatus
+
+
+class ViewHeader(ViewStatus):
+    """Title, help ('?', its text on hover or focus), status line and 'CSV'. A click on CSV comes
+    back as {'csv': True}; the owner answers by setting `csv` to {'n': a new number, 'text': …},
+    which the browser saves as `csv_name`."""
+
+    heading = param.String(default="", doc="The view's title")
+    help = param.String(default="", doc="What the view shows (the '?' tooltip)")
+    csv_name = param.String(default="data.csv", doc="The downloaded file's name")
+    csv = param.Dict(default={}, doc="{'n', 'text'}: the CSV to save (a new n for each download)")
+
+    _stylesheets = ViewStatus._stylesheets + ["""
+.view-header { display: flex; align-items: center; gap: 6px; min-width: 0; }
+.view-header h4 { margin: 0 4px 0 8px; font-size: 1.1em; font-weight: 600; white-space: nowrap;
+                  overflow: hidden; text-overflow: ellipsis; flex: 0 1 auto; }
+.view-help { display: inline-block; width: 18px; height: 18px; line-height: 18px; border-radius: 50%;
+             border: 1px solid #999; text-align: center; font-size: 0.8em; cursor: help; flex: none; }
+.view-header .view-status { flex: 1 1 auto; min-width: 0; }
+.view-header .view-summary { min-width: 0; }
+.view-header .view-summary div { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+button.view-csv { border: 1px solid #999; color: inherit; flex: none; }
+button.view-csv:hover { background: rgba(127,127,127,.2); }
+"""]
+    _esm = STATUS_JS + """
+    export function render({ model }) {
+      const row = document.createElement("div");
+      row.className = "view-header";
+      const title = document.createElement("h4");
+      title.textContent = model.heading;
+      title.title = model.heading;
+      const help = document.createElement("span");
+      help.className = "view-help"; help.textContent = "?"; help.tabIndex = 0;
+      help.title = model.help; help.hidden = !model.help;
+      const csv = document.createElement("button");
+      csv.type = "button"; csv.className = "view-csv"; csv.textContent = "CSV";
+      csv.title = "Download the data this view shows";
+      csv.addEventListener("click", () => model.send_msg({csv: true}));
+      model.on("csv", () => {
+        if (typeof model.csv.text !== "string") return;
+        const a = document.createElement("a");
+        a.href = URL.createObjectURL(new Blob([model.csv.text], {type: "text/csv"}));
+        a.download = model.csv_name;
+        document.body.append(a); a.click(); a.remove();
+        setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+      });
+      row.append(title, help, statusLine(model), csv);
+      return row;
+    }
+    """

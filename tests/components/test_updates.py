@@ -1,0 +1,77 @@
+"""What a filter change sends to the browser: only data. No new model, no new figure, no Plotly
+trace list re-sent, a bounded number of events per view; a highlight-only change runs no query."""
+from __future__ import annotations
+
+from collections import Counter
+
+import panel as pn
+import pytest
+from bokeh.document import Document
+from bokeh.document.events import ColumnDataChangedEvent, ModelChangedEvent
+from bokeh.model import Model
+
+from dashboard.app import dashboard_views
+from dashboard.data import DataStore
+
+MAX_EVENTS_PER_VIEW = 12
+
+
+@pytest.fixture(scope="module")
+def page(warehouse_url):
+    """Every view on one store, in one document (as a served session holds them)."""
+    store = DataStore(warehouse_url)
+    views = [v for _, items in dashboard_views(store) for v in items]
+    doc = Document()
+    doc.add_root(pn.Column(*views).get_root(doc))
+    return store, views, doc
+
+
+def _change(doc, store, **selection):
+    """(document events, model ids before, model ids after) of one store change."""
+    before = {m.id for m in doc.models}
+    events: list = []
+    record = events.append
+    doc.on_change(record)
+    try:
+        store.select(**selection) if selection else store.clear()
+    finally:
+        doc.remove_on_change(record)
+    return events, before, {m.id for m in doc.models}
+
+
+@pytest.mark.parametrize("selection", [{"customer_segment": ["Premium"]}, {"region": ["West"], "channel": ["Online"]},
+                                       {"day_of_week": [6], "transaction_hour": [12]}, {}])
+def test_a_filter_change_sends_only_data(page, selection):
+    store, views, doc = page
+    figures = {v.title: v.figure for v in views}
+    traces = {v.title: len(v.figure.data) for v in views if hasattr(v.figure, "data")}
+    events, before, after = _change(doc, store, **selection)
+    assert after == before  # no model made or dropped
+    assert {v.title: v.figure for v in views} == figures
+    assert {v.title: len(v.figure.data) for v in views if hasattr(v.figure, "data")} == traces
+    kinds = Counter(type(e).__name__ for e in events)
+    assert set(kinds) <= {"ColumnDataChangedEvent", "ColumnsPatchedEvent", "ModelChangedEvent"}, kinds
+    for event in events:
+        if isinstance(event, ModelChangedEvent):
+            assert not isinstance(event.new, Model), f"{event.attr} set to a new model {event.new}"
+            assert event.attr != "data" or type(event.model).__name__ != "PlotlyPlot", \
+                "a Plotly trace list was re-sent as JSON: its structure changed"
+    assert len(events) <= MAX_EVENTS_PER_VIEW * len(views), kinds
+
+
+def test_a_highlight_change_sends_only_marks_and_runs_no_query(page, monkeypatch):
+    store, views, doc = page
+    store.clear()
+    asked = []
+    fetch = store.fetch
+    monkeypatch.setattr(store, "fetch", lambda table, ignore=(), filters=None: asked.append(table) or
+                        fetch(table, ignore, filters))
+    # every view's own dimensions at once would filter the others: one view's alone
+    heatmap = next(v for v in views if v.title == "Transaction time heatmap")
+    others = [v for v in views if not set(v.own) & {"day_of_week", "transaction_hour"}]
+    events, before, after = _change(doc, store, day_of_week=[2], transaction_hour=[9])
+    assert after == before
+    assert set(asked) == {v.table for v in others}  # the heatmap itself asked nothing
+    columns = {e.cols and tuple(sorted(e.cols)) for e in events
+               if isinstance(e, ColumnDataChangedEvent) and e.column_source is heatmap.sources["cells"]}
+    assert columns == {("alpha",)}
