@@ -17,7 +17,9 @@ from .base import View
 
 def holoviews_figure(element):
     """(Bokeh figure, HoloViews' handles: 'source', 'color_mapper' …) of an element, drawn once."""
-    plot = hv.renderer("bokeh").get_plot(element)
+    renderer = hv.renderer("bokeh")
+    renderer.webgl = False  # canvas: small plots gain nothing from WebGL, software-rendered desktops lose
+    plot = renderer.get_plot(element)
     return plot.state, plot.handles
 
 

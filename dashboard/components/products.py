@@ -1,59 +1,42 @@
-"""Product cross-sell: the product network (circle layout) and the product x product affinity matrix."""
+"""Product cross-sell: the product network (circle layout) and the product x product affinity matrix.
+
+Both are drawn with Bokeh's `figure` directly, once per session (`BokehView`), then fed new columns.
+HoloViews would declare them in fewer words but owns what these need in hand: the network's hover
+tools are each bound to one renderer (the old overlay stacked one tooltip per edge on a node), its
+legend sits outside the frame, its colours follow the page's theme; the matrix needs a log colour
+mapper with round ticks and a colour for "nobody" (0) apart from "not a pair" (the diagonal).
+"""
 from __future__ import annotations
 
+import math
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import param
-from bokeh.models import CustomJSTickFormatter
-from bokeh.palettes import Turbo256
-from holoviews import dim
+from bokeh.models import (ColorBar, FactorRange, FixedTicker, HoverTool, Legend, LegendItem, LogColorMapper,
+                          NumeralTickFormatter, Range1d)
+from bokeh.palettes import Viridis256
+from bokeh.plotting import figure
 
 from ..warehouse import reference as ref
-from .legacy import HoloViewsView
-from .style import (FADED_OPACITY, OTHER_COLOR, PRODUCT_CATEGORY_COLORS, SELECTED_LINE, is_missing, money, number,
-                    plain)
+from .bokeh_view import BokehView, factor_at
+from .crosssell import (balance_words, clear_of_nodes, holders_words, pair_grid, relative_holders, round_ticks,
+                        short_label, texts, theme_colors)
+from .marks import alpha, lit
+from .style import OTHER_COLOR, PRODUCT_CATEGORY_COLORS, is_missing, number
+
+__all__ = ["AffinityMatrix", "CrossSellNetwork", "relative_holders"]
 
 TABLE = "analytics_product_cross_sell_patterns"
 PAIR_COLUMNS = ["product_1", "category_1", "product_2", "category_2", "customer_count",
                 "avg_combined_balance", "avg_min_age_months", "cross_sell_score"]
-EDGE_COLOR, EDGE_EMPHASIS = "#8c8c8c", "#303030"
+EDGE_COLOR = "#8c8c8c"
+CATEGORY_WORDS = {"DEPOSIT": "Deposit", "CREDIT": "Credit", "LOAN": "Loan", "INVESTMENT": "Investment"}
+LIFT = "Lift (1 = as often as chance)"
+BALANCE = "Avg combined balance of the two products"
 
 
-
-
-
-
-
-
-
-
-def relative_holders(pairs: pd.DataFrame) -> pd.Series:
-    """Holders of each product relative to the most-held one (1.0), from the pair table alone.
-
-    customer_count / cross_sell_score = holders_1 x holders_2 / chosen customers, so the log of it
-    is a sum of two per-product terms: a least-squares solve gives every product's holders up to
-    one common factor (exact when the pairs do not form a bipartite graph; NaN when they do).
-    """
-    ok = pairs[(pairs["customer_count"] > 0) & (pairs["cross_sell_score"] > 0)
-               & np.isfinite(pairs["cross_sell_score"].astype(float))]
-    names = sorted(set(ok["product_1"]) | set(ok["product_2"]))
-    if not names:
-        return pd.Series(dtype=float)
-    col = {p: i for i, p in enumerate(names)}
-    design = np.zeros((len(ok), len(names)))
-    rows = np.arange(len(ok))
-    design[rows, ok["product_1"].map(col).to_numpy()] = 1.0
-    design[rows, ok["product_2"].map(col).to_numpy()] = 1.0
-    target = np.log(ok["customer_count"].to_numpy(float) / ok["cross_sell_score"].to_numpy(float))
-    if np.linalg.matrix_rank(design) < len(names):
-        return pd.Series(np.nan, index=names)
-    solution = np.linalg.lstsq(design, target, rcond=None)[0]
-    return pd.Series(np.exp(solution - solution.max()), index=names)
-
-
-class _CrossSell(HoloViewsView):
+class _CrossSell(BokehView):
     """Shared by both product views: the gold table, the product dimension and a stable product list."""
 
     table = TABLE
@@ -61,11 +44,12 @@ class _CrossSell(HoloViewsView):
 
     def products(self, df: pd.DataFrame) -> list[str]:
         """Every product of the warehouse (so positions/rows stay put under filters) plus any in `df`."""
-        try:
-            known = [str(p) for p in self.store.options("product")]
-        except Exception:  # a warehouse with gold tables only
-            known = []
-        return sorted(set(known) | set(df["product_1"]) | set(df["product_2"]))
+        if getattr(self, "_known", None) is None:  # asked once: the warehouse's products do not change
+            try:
+                self._known = [str(p) for p in self.store.options("product")]
+            except Exception:  # a warehouse with gold tables only: the products come with the data
+                self._known = []
+        return sorted(set(self._known) | set(df["product_1"]) | set(df["product_2"]))
 
     @staticmethod
     def categories(df: pd.DataFrame) -> dict[str, str]:
@@ -75,8 +59,17 @@ class _CrossSell(HoloViewsView):
         return {**{p: c for p, (c, _) in ref.PRODUCTS.items()}, **found}
 
 
+# the pair table without a row: what `build` draws (every product, no pair) before the first frame
+NO_PAIRS = pd.DataFrame({c: pd.Series(dtype=object if c.startswith(("product", "category")) else float)
+                         for c in PAIR_COLUMNS})
+
+
 class CrossSellNetwork(_CrossSell):
-    """Products on a circle joined by their co-holdings; a click on a node selects its holders."""
+    """Products on a circle joined by their co-holdings; a click on a node selects its holders.
+
+    A node and a label per product of the warehouse (sources made at build, positions fixed); the
+    edges' source changes length with the pairs shown. A node's hover is its own; an edge is hovered
+    on the part of it that lies off every node, so a pointer on a node shows one tooltip."""
 
     title = "Product cross-sell network"
     help = ("Products on a circle; a line joins two products held by the same customers (width = customers "
@@ -85,11 +78,17 @@ class CrossSellNetwork(_CrossSell):
     height = param.Integer(default=520)
     min_customers = param.Integer(default=1, bounds=(1, None), doc="Hide pairs held by fewer customers")
     top_pairs = param.Integer(default=50, bounds=(1, None), doc="Draw at most this many pairs (most customers first)")
-    layered = True  # edges (the layer the Tap listens to), nodes, labels
-    overlay_opts = dict(responsive=True, min_height=440, xaxis=None, yaxis=None, xlim=(-2.0, 2.0),
-                        ylim=(-1.45, 1.45), legend_position="bottom_right", toolbar="above", show_grid=False)
 
     TAP_RADIUS = 0.2  # data units on the unit circle
+    X_HALF, Y_HALF = 2.2, 1.5  # the frame around the unit circle, in data units: room for the labels
+    LABEL_PX, LABEL_GAP_PX = 11, 30  # label font; a node's centre to its label (the largest node is 48 px)
+    # The fewest screen pixels per data unit the frame is drawn at (about 95 across, 140 up for the
+    # card of a 1280-px window): node discs are turned into data units with it to keep edge hovers off.
+    NARROW_PX = 85.0
+    NODE_TIPS = [("Product", "@product"), ("Category", "@category"), ("Holders", "@holders_label"),
+                 ("Co-held with", "@pairs other products")]
+    EDGE_TIPS = [("Pair", "@pair"), ("Customers holding both", "@customer_count{0,0}"), (LIFT, "@lift_label"),
+                 (BALANCE, "@balance_label")]
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         holders = relative_holders(df)
@@ -107,81 +106,93 @@ class CrossSellNetwork(_CrossSell):
         products = self.products(df)
         categories = self.categories(df)
         theta = np.pi / 2 - 2 * np.pi * np.arange(len(products)) / max(len(products), 1)
-        nodes = pd.DataFrame({
+        return pd.DataFrame({
             "product": products, "category": [categories.get(p, "OTHER") for p in products],
             "x": np.cos(theta), "y": np.sin(theta),
             "holders_index": [holders.get(p, np.nan) for p in products],
             "pairs": [int(((df["product_1"] == p) | (df["product_2"] == p)).sum()) for p in products],
         })
-        nodes["lx"], nodes["ly"] = 1.2 * nodes["x"], 1.2 * nodes["y"]  # labels outside the circle
-        top_or_bottom = nodes["x"].abs() <= 0.05
-        nodes.loc[top_or_bottom, "ly"] += 0.06 * np.sign(nodes.loc[top_or_bottom, "y"])
-        nodes["align"] = np.where(top_or_bottom, "center", np.where(nodes["x"] > 0, "left", "right"))
-        return nodes
 
     def summarize(self, df: pd.DataFrame) -> str:
         return f"{len(self.nodes)} products · {len(df)} pairs · {int(df['customer_count'].sum()):,} pair holdings"
 
-    def render(self, df: pd.DataFrame):
+    # -- the figure ------------------------------------------------------------------------------------
+    def build(self):
+        self._colors = colors = theme_colors()
+        fig = figure(x_range=Range1d(-self.X_HALF, self.X_HALF), y_range=Range1d(-self.Y_HALF, self.Y_HALF),
+                     height=self.height - 10, sizing_mode="stretch_width", toolbar_location=None, tools="",
+                     x_axis_location=None, y_axis_location=None, min_border=4, outline_line_color=None)
+        fig.grid.visible = False
+        for name, columns in self.data(self.transform(NO_PAIRS)).items():  # every product, no pair yet
+            self.source(name, **columns)
+        edges, nodes, labels = (self.sources[n] for n in ("edges", "nodes", "labels"))
+        fig.segment("x0", "y0", "x1", "y1", source=edges, line_color="color", line_alpha="alpha", line_width="width")
+        hits = fig.segment("hx0", "hy0", "hx1", "hy1", source=edges, line_alpha=0.0, line_width="hit_width")
+        dots = fig.scatter("x", "y", source=nodes, size="size", fill_color="color", fill_alpha="alpha",
+                           line_color=colors["outline"], line_alpha="alpha", line_width="outline")
+        fig.text("x", "y", text="text", source=labels, x_offset="dx", y_offset="dy", text_align="align",
+                 text_baseline="baseline", text_font_size=f"{self.LABEL_PX}px", text_color=colors["label"])
+        fig.add_tools(HoverTool(renderers=[dots], tooltips=self.NODE_TIPS, limit=1, description="Product"),
+                      HoverTool(renderers=[hits], tooltips=self.EDGE_TIPS, limit=1, point_policy="follow_mouse",
+                                description="Pair"))
+        # below the frame, so it can never cover a node or a label
+        fig.add_layout(Legend(items=[LegendItem(label={"field": "kind"}, renderers=[dots])], orientation="horizontal",
+                              location="center", label_text_font_size="11px", glyph_width=14, spacing=12,
+                              border_line_alpha=0, background_fill_alpha=0, margin=2, padding=4), "below")
+        return fig
+
+    def data(self, frame):
+        nodes = self.nodes
+        index = nodes["holders_index"].astype(float)
+        size = np.where(index.notna(), 14 + 34 * np.sqrt(index.fillna(0)), 22.0)
+        top = nodes["product"][index.idxmax()] if index.notna().any() else None
+        marks = self.marks(frame)
+        return {
+            "nodes": {"x": nodes["x"].to_numpy(float), "y": nodes["y"].to_numpy(float),
+                      "product": nodes["product"].to_numpy(object), "category": nodes["category"].to_numpy(object),
+                      "kind": texts(CATEGORY_WORDS.get(c, "Other") for c in nodes["category"]),
+                      "color": texts(PRODUCT_CATEGORY_COLORS.get(c, OTHER_COLOR) for c in nodes["category"]),
+                      "size": size, "pairs": nodes["pairs"].to_numpy(int),
+                      "holders_label": texts(holders_words(v, p, top) for v, p in zip(index, nodes["product"])),
+                      **marks["nodes"]},
+            "edges": {**self._edge_columns(frame, size), **marks["edges"]},
+            "labels": self._label_columns(nodes),
+        }
+
+    def _edge_columns(self, frame: pd.DataFrame, size: np.ndarray) -> dict:
+        at = {p: i for i, p in enumerate(self.nodes["product"])}
+        x, y = self.nodes["x"].to_numpy(float), self.nodes["y"].to_numpy(float)
+        one, two = frame["product_1"].map(at).to_numpy(int), frame["product_2"].map(at).to_numpy(int)
+        count = frame["customer_count"].to_numpy(float)
+        width = 1 + 7 * count / max(float(count.max()) if len(count) else 1.0, 1.0)
+        hit_width = width + 6
+        # a node's disc plus the hover's reach (half the hit line), in data units at the narrowest scale
+        radius = (size[None, :] / 2 + 1 + hit_width[:, None] / 2) / self.NARROW_PX
+        hits = clear_of_nodes(x[one], y[one], x[two], y[two], x, y, radius)
+        return {"x0": x[one], "y0": y[one], "x1": x[two], "y1": y[two], "hx0": hits[:, 0], "hy0": hits[:, 1],
+                "hx1": hits[:, 2], "hy1": hits[:, 3], "width": width, "hit_width": hit_width,
+                "product_1": texts(frame["product_1"]), "product_2": texts(frame["product_2"]),
+                "pair": texts(frame["product_1"] + " ↔ " + frame["product_2"]),
+                "customer_count": frame["customer_count"].to_numpy(int),
+                "lift_label": texts(number(v, 2) for v in frame["cross_sell_score"]),
+                "balance_label": texts(balance_words(v) for v in frame["avg_combined_balance"])}
+
+    def _label_columns(self, nodes: pd.DataFrame) -> dict:
+        """Labels just outside their node (a fixed pixel gap), aligned away from the circle."""
+        x, y = nodes["x"].to_numpy(float), nodes["y"].to_numpy(float)
+        return {"x": x, "y": y, "text": texts(short_label(p) for p in nodes["product"]),
+                "dx": self.LABEL_GAP_PX * x, "dy": -self.LABEL_GAP_PX * y,  # screen y points down
+                "align": np.where(x > 0.1, "left", np.where(x < -0.1, "right", "center")).astype(object),
+                "baseline": np.where(np.abs(y) < 0.7, "middle", np.where(y > 0, "bottom", "top")).astype(object)}
+
+    def marks(self, frame):
         chosen = set(self.selected("product"))
-        nodes = self.nodes.copy()
-        where = dict(zip(nodes["product"], zip(nodes["x"], nodes["y"])))
-        index = nodes["holders_index"]
-        nodes["size"] = np.where(index.notna(), 14 + 34 * np.sqrt(index.fillna(0)), 22)
-        nodes["alpha"] = [1.0 if not chosen or p in chosen else FADED_OPACITY for p in nodes["product"]]
-        nodes["outline"] = [3.0 if p in chosen else 1.0 for p in nodes["product"]]
-        nodes["holders_label"] = [f"{v:.0%} of the most-held product" if not is_missing(v) else "n/a"
-                                  for v in index]
-
-        edges = df.copy()
-        edges[["x0", "y0"]] = [where[p] for p in edges["product_1"]]
-        edges[["x1", "y1"]] = [where[p] for p in edges["product_2"]]
-        peak = max(float(edges["customer_count"].max()), 1.0)
-        edges["width"] = 1 + 7 * edges["customer_count"] / peak
-        touching = [bool(chosen & {a, b}) for a, b in zip(edges["product_1"], edges["product_2"])]
-        edges["alpha"] = [0.55 if not chosen else (0.9 if t else 0.08) for t in touching]
-        edges["color"] = [EDGE_EMPHASIS if chosen and t else EDGE_COLOR for t in touching]
-        edges["pair"] = edges["product_1"] + " ↔ " + edges["product_2"]
-        edges["lift_label"] = [number(v, 2) for v in edges["cross_sell_score"]]
-        edges["balance_label"] = [money(v) for v in edges["avg_combined_balance"]]
-        edges = edges.sort_values("alpha", kind="stable")  # emphasised lines on top
-
-        return self._draw_network(nodes, edges)
-
-    EDGE_VDIMS = ["product_1", "product_2", "pair", "customer_count", "lift_label", "balance_label", "width",
-                  "alpha", "color"]
-    NODE_VDIMS = ["product", "category", "holders_label", "pairs", "size", "alpha", "outline"]
-
-    def _draw_network(self, nodes: pd.DataFrame, edges: pd.DataFrame):
-        """The three layers, always with the same options (the first drawing fixes the plot's tools)."""
-        segments = hv.Segments(plain(edges), kdims=["x0", "y0", "x1", "y1"], vdims=self.EDGE_VDIMS).opts(
-            color="color", line_width=dim("width"), alpha=dim("alpha"), tools=["hover"], default_tools=[],
-            hover_tooltips=[("Pair", "@pair"), ("Customers holding both", "@customer_count{0,0}"),
-                            ("Lift (cross-sell score)", "@lift_label"),
-                            ("Avg combined balance", "@balance_label")])
-        points = hv.Points(plain(nodes), kdims=["x", "y"], vdims=self.NODE_VDIMS).opts(
-            color="category", cmap={**PRODUCT_CATEGORY_COLORS, "OTHER": OTHER_COLOR}, size=dim("size"),
-            alpha=dim("alpha"), line_color=SELECTED_LINE, line_width=dim("outline"), show_legend=True,
-            tools=["hover", "tap"], default_tools=[], nonselection_alpha=dim("alpha"),
-            hover_tooltips=[("Product", "@product"), ("Category", "@category"), ("Holders", "@holders_label"),
-                            ("Co-held with", "@pairs products")])
-        labels = hv.Labels(plain(nodes), kdims=["lx", "ly"], vdims=["product", "align"]).opts(
-            text_align=dim("align"), text_font_size="9pt", text_color="#333333")
-        # always these three layers: a DynamicMap overlay cannot change its layers later
-        return hv.Overlay([segments, points, labels]).opts(hv.opts.Overlay(**self.overlay_opts))
-
-    def _layers(self, figure) -> tuple:
-        return super()._layers(self._blank() if figure is None else figure)
-
-    def _blank(self):
-        # Nothing drawn yet: the same layers, options and number of nodes, all invisible (BokehJS
-        # fails painting the legend when the node count changes later, or on empty columns).
-        nodes = self._node_table(pd.DataFrame(columns=PAIR_COLUMNS), pd.Series(dtype=float)).assign(
-            holders_label="", size=0.0, alpha=0.0, outline=0.0)
-        edges = pd.DataFrame({"x0": [0.0], "y0": [0.0], "x1": [0.0], "y1": [0.0], "product_1": [""],
-                              "product_2": [""], "pair": [""], "customer_count": [0], "lift_label": [""],
-                              "balance_label": [""], "width": [0.0], "alpha": [0.0], "color": [EDGE_COLOR]})
-        return self._draw_network(nodes, edges)
+        touching = (frame["product_1"].isin(chosen) | frame["product_2"].isin(chosen)).to_numpy(bool)
+        edge_alpha = np.where(touching, 0.9, 0.08) if chosen else np.full(len(frame), 0.55)
+        return {"nodes": {"alpha": alpha(lit(self, self.nodes)),
+                          "outline": np.where(self.nodes["product"].isin(chosen), 3.0, 1.0)},
+                "edges": {"alpha": edge_alpha.astype(float),
+                          "color": np.where(touching, self._colors["emphasis"], EDGE_COLOR).astype(object)}}
 
     def selection_from_tap(self, x, y):
         nodes = self.nodes
@@ -192,7 +203,11 @@ class CrossSellNetwork(_CrossSell):
 
 
 class AffinityMatrix(_CrossSell):
-    """Symmetric product x product matrix of customers holding both; a click selects that pair's holders."""
+    """Symmetric product x product matrix of customers holding both; a click selects that pair's holders.
+
+    One cell per pair of the warehouse's products (a fixed grid, made at build); colour = customers
+    on a log scale whose limits and round ticks are set per frame; 0 ("nobody") is the palette's
+    darkest colour, the diagonal (not a pair) the background's neighbour."""
 
     title = "Product affinity matrix"
     help = ("Customers holding both products of each pair (colour on a log scale; hover for the count and "
@@ -200,70 +215,81 @@ class AffinityMatrix(_CrossSell):
             "diagonal cell to the holders of one product; click it again to clear.")
     height = param.Integer(default=560)
 
+    TICK_PX, X_LABEL_ANGLE = 10, math.radians(60)  # axis labels: small and steep, so they never pile up
+    TIPS = [("Products", "@product_a × @product_b"), ("Customers holding both", "@count_label"),
+            (LIFT, "@lift_label"), (BALANCE, "@balance_label")]
+
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
-        columns = ["product_a", "category_a", "product_b", "category_b", "customer_count", "log_customers",
-                   "cross_sell_score", "avg_combined_balance", "avg_min_age_months"]
-        if df.empty:  # nobody holds two products: the "no data" state, not a matrix of zeros
-            return pd.DataFrame(columns=columns)
-        products = self.products(df)
-        categories = self.categories(df)
-        values = ["customer_count", "cross_sell_score", "avg_combined_balance", "avg_min_age_months"]
-        both = pd.concat([
-            df[["product_1", "product_2", *values]].set_axis(["product_a", "product_b", *values], axis=1),
-            df[["product_2", "product_1", *values]].set_axis(["product_a", "product_b", *values], axis=1)])
-        grid = pd.MultiIndex.from_product([products, products], names=["product_a", "product_b"])
-        out = both.set_index(["product_a", "product_b"]).reindex(grid).reset_index()
-        diagonal = out["product_a"] == out["product_b"]
-        paired = set(df["product_1"]) | set(df["product_2"])  # products with holders (in at least one pair)
-        missing = out["customer_count"].isna() & ~diagonal
-        out["customer_count"] = out["customer_count"].where(~missing, 0).astype("Int64")
-        # no customer holds both: the lift is 0 when both products have holders, undefined otherwise
-        zero_lift = missing & out["product_a"].isin(paired) & out["product_b"].isin(paired)
-        out["cross_sell_score"] = out["cross_sell_score"].astype(float).where(~zero_lift, 0.0)
-        out["log_customers"] = np.log1p(out["customer_count"].astype(float))
-        out.insert(1, "category_a", out["product_a"].map(categories))
-        out.insert(3, "category_b", out["product_b"].map(categories))
-        return out[columns]
+        # nobody holds two products: an empty frame (the "no data" state), not a matrix of zeros
+        return pair_grid(df, self.products(df), self.categories(df))
 
     def summarize(self, df: pd.DataFrame) -> str:
         held = int((df["customer_count"].fillna(0) > 0).sum()) // 2
         return f"{df['product_a'].nunique()} products · {held} pairs held together"
 
-    def _lit(self, a: str, b: str, chosen: set) -> bool:
-        if not chosen:
-            return True
-        if len(chosen) == 1:
-            return a in chosen or b in chosen  # the holders of one product: its row and column
-        return a in chosen and b in chosen
+    # -- the figure ------------------------------------------------------------------------------------
+    def build(self):
+        products = self.products(NO_PAIRS)
+        self._mapper = LogColorMapper(palette=Viridis256, low=1, high=10, low_color=Viridis256[0],
+                                      nan_color=theme_colors()["diagonal"])
+        self._ticker = FixedTicker(ticks=[1, 10], minor_ticks=[])
+        fig = figure(x_range=FactorRange(factors=products), y_range=FactorRange(factors=products[::-1]),
+                     height=self.height - 10, sizing_mode="stretch_width", toolbar_location=None, tools="",
+                     x_axis_label="Product B", y_axis_label="Product A", min_border=4)
+        grid = pd.DataFrame({"product_a": np.repeat(products, len(products)),
+                             "product_b": np.tile(products, len(products))})
+        cells = self.source("cells", **self._cell_columns(grid.assign(customer_count=np.nan, cross_sell_score=np.nan,
+                                                                     avg_combined_balance=np.nan)))
+        rect = fig.rect("product_b", "product_a", 1, 1, source=cells, line_color=None, fill_alpha="alpha",
+                        fill_color={"field": "customers", "transform": self._mapper})
+        fig.add_tools(HoverTool(renderers=[rect], tooltips=self.TIPS, description="Pair"))
+        fig.grid.visible = False
+        fig.axis.major_label_text_font_size = f"{self.TICK_PX}px"
+        fig.axis.axis_label_text_font_size = "11px"
+        fig.axis.major_tick_line_color = fig.axis.axis_line_color = None
+        fig.xaxis.major_label_orientation = self.X_LABEL_ANGLE
+        fig.add_layout(ColorBar(color_mapper=self._mapper, ticker=self._ticker, orientation="horizontal",
+                                formatter=NumeralTickFormatter(format="0,0"), height=10,
+                                title="Customers holding both (log scale)", title_text_font_size="11px",
+                                major_label_text_font_size=f"{self.TICK_PX}px"), "below")
+        return fig
 
-    def render(self, df: pd.DataFrame):
+    def _cell_columns(self, cells: pd.DataFrame) -> dict:
+        return {"product_a": texts(cells["product_a"]), "product_b": texts(cells["product_b"]),
+                "customers": pd.to_numeric(cells["customer_count"], errors="coerce").astype(float).to_numpy(),
+                "count_label": texts(f"{int(v):,}" if not is_missing(v) else "— (click: holders of this product)"
+                                    for v in cells["customer_count"]),
+                "lift_label": texts(number(v, 2) for v in cells["cross_sell_score"]),
+                "balance_label": texts(balance_words(v) for v in cells["avg_combined_balance"]),
+                "alpha": self._alpha(cells)}
+
+    def _alpha(self, cells: pd.DataFrame) -> np.ndarray:
+        """Lit: every cell; one product chosen: its row and column; two or more: the cells among them."""
         chosen = set(self.selected("product"))
-        cells = df.assign(
-            count_label=[f"{int(v):,}" if not pd.isna(v) else "— (click: holders of this product)"
-                         for v in df["customer_count"]],
-            lift_label=[number(v, 2) for v in df["cross_sell_score"]],
-            balance_label=[money(v) for v in df["avg_combined_balance"]],
-            alpha=[1.0 if self._lit(a, b, chosen) else FADED_OPACITY
-                   for a, b in zip(df["product_a"], df["product_b"])])
-        return self._draw_matrix(cells)
+        a, b = cells["product_a"].isin(chosen).to_numpy(bool), cells["product_b"].isin(chosen).to_numpy(bool)
+        on = np.ones(len(cells), bool) if not chosen else (a | b) if len(chosen) == 1 else (a & b)
+        return alpha(on)
 
-    CELL_VDIMS = ["log_customers", "count_label", "lift_label", "balance_label", "alpha"]
+    def data(self, frame):  # the frame's grid is the source's: both are products(df) x products(df), sorted
+        return {"cells": self._cell_columns(frame)}
 
-    def _draw_matrix(self, cells: pd.DataFrame):
-        """The heatmap, always with the same options (the first drawing fixes colour bar and axes)."""
-        ticks = CustomJSTickFormatter(code="return Math.round(Math.expm1(tick)).toLocaleString('en-US')")
-        return hv.HeatMap(plain(cells), kdims=[("product_b", "Product B"), ("product_a", "Product A")],
-                          vdims=self.CELL_VDIMS).opts(
-            cmap=list(Turbo256), colorbar=True, clabel="Customers holding both (log scale)", alpha=dim("alpha"),
-            colorbar_opts={"formatter": ticks}, clipping_colors={"NaN": "#f4f4f4"},
-            tools=["hover", "tap"], default_tools=[], invert_yaxis=True, xrotation=45,
-            responsive=True, min_height=480, toolbar="above", framewise=True,
-            fontsize={"xticks": "8pt", "yticks": "8pt"},
-            hover_tooltips=[("Products", "@product_a × @product_b"), ("Customers holding both", "@count_label"),
-                            ("Lift (cross-sell score)", "@lift_label"), ("Avg combined balance", "@balance_label")])
+    def marks(self, frame):
+        return {"cells": {"alpha": self._alpha(frame)}}
+
+    def fit(self, frame) -> None:
+        products = list(dict.fromkeys(frame["product_a"]))
+        if list(self.figure.x_range.factors) != products:
+            self.figure.x_range.factors, self.figure.y_range.factors = products, products[::-1]
+        counts = pd.to_numeric(frame["customer_count"], errors="coerce").astype(float)
+        positive = counts[counts > 0]
+        low = float(positive.min()) if len(positive) else 1.0
+        high = max(float(positive.max()) if len(positive) else 10.0, low * 1.5)
+        self._mapper.update(low=low, high=high)
+        self._ticker.ticks = round_ticks(low, high)
 
     def selection_from_tap(self, x, y):
+        a, b = factor_at(self.figure.y_range.factors, y), factor_at(self.figure.x_range.factors, x)
         products = set(self.frame["product_a"])
-        if x not in products or y not in products:
+        if a not in products or b not in products:
             return None
-        return {"product": sorted({str(x), str(y)})}
+        return {"product": sorted({str(a), str(b)})}

@@ -1,29 +1,32 @@
 """Seasonal patterns: monthly spend of the top merchant categories."""
 from __future__ import annotations
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import param
-from bokeh.models import NumeralTickFormatter
-from holoviews import dim
+from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Legend, LegendItem, NumeralTickFormatter, Range1d
+from bokeh.core.properties import field
+from bokeh.plotting import figure
 
 from ..warehouse import reference as ref
-from .legacy import HoloViewsView
-from .style import CATEGORY_COLORS, FADED_OPACITY, OTHER_COLOR, short_money
+from .bokeh_view import BokehView
+from .marks import alpha, lit
+from .style import CATEGORY_COLORS, OTHER_COLOR, short_money
 
 MONTH_SHORT = tuple(m[:3] for m in ref.MONTH_NAMES)
-# Axes of every layer (framewise: ranges follow each new frame when served as layered DynamicMaps)
-AXES_OPTS = dict(xlabel="Month", ylabel="Total spend ($)", xticks=list(enumerate(MONTH_SHORT, start=1)),
-                 padding=(0.04, 0.08), yformatter=NumeralTickFormatter(format="$0,0"), framewise=True,
-                 show_grid=True)
-# The overlay's look (base.HoloViewsView applies it to the composed layers when served).
-OVERLAY_OPTS = dict(responsive=True, min_height=360, legend_position="right", toolbar="above", **AXES_OPTS)
+PADDING = (0.04, 0.08)  # share of the x / y data span left free on each side
 TAP_TOLERANCE = 0.12  # a tap counts when within this share of the y range of the nearest line's point
+POINT_PX, SELECTED_POINT_PX = 7, 11
 
 
-class SeasonalLines(HoloViewsView):
-    """Monthly spend per merchant category (top N by spend), summed over years and days of week."""
+class SeasonalLines(BokehView):
+    """Monthly spend per merchant category (top N by spend), summed over years and days of week.
+
+    Drawn with Bokeh directly, as three glyphs made once: one `multi_line` whose rows are the
+    drawn categories (ranked; colour and opacity are columns, so the highlight and a new top N are
+    data, and the legend follows the rows), one `scatter` of every point (hover, highlight and size
+    as columns) and one `vspan` whose rows are the selected months. A Bokeh `line` takes a single
+    colour and opacity per glyph: lines per category would make every highlight a glyph change."""
 
     title = "Seasonal spending by category"
     table = "analytics_seasonal_patterns"
@@ -32,8 +35,6 @@ class SeasonalLines(HoloViewsView):
             "per month of year). Click a point to filter the other views to that month and category; "
             "click it again to clear.")
     height = param.Integer(default=440)
-    layered = True  # render() is an overlay whose first layer (all points, invisible) takes the taps
-    overlay_opts = OVERLAY_OPTS
     top_categories = param.Integer(default=5, bounds=(1, len(ref.CATEGORIES)),
                                    doc="How many categories to draw (largest total spend first)")
 
@@ -60,34 +61,69 @@ class SeasonalLines(HoloViewsView):
     def summarize(self, df: pd.DataFrame) -> str:
         return f"top {df['merchant_category'].nunique()} categories · {short_money(df['total_volume'].sum())} spend"
 
-    def render(self, df: pd.DataFrame):
-        # First layer: every point, invisible and unlabelled: a stable element for the Tap to listen to.
-        elements = [hv.Scatter(df, "month", "total_volume").opts(alpha=0, size=1, tools=[], show_legend=False)]
-        months = sorted(int(m) for m in df["month"].unique())
-        lo, hi = (min(months), max(months)) if months else (1, 12)
-        # (HoloViews rewrites "@month…" in tooltips as the month dimension, hence "calendar_month")
-        df = df.assign(calendar_month=df["month_name"])
-        vdims = ["total_volume", "calendar_month", "merchant_category", "transaction_count", "alpha", "size"]
-        for category, part in df.groupby("merchant_category", sort=False):
-            color = CATEGORY_COLORS.get(category, OTHER_COLOR)
-            line_alpha = 1.0 if self.is_selected(merchant_category=category) else FADED_OPACITY
-            part = part.assign(alpha=[1.0 if self.is_selected(month=m, merchant_category=category)
-                                      else FADED_OPACITY for m in part["month"]],
-                               size=[11 if self.selected("month") and m in self.selected("month")
-                                     and self.is_selected(merchant_category=category) else 7
-                                     for m in part["month"]])
-            # Months without any data (outside the warehouse's period) break the line instead of bridging it.
-            line = part.set_index("month").reindex(range(lo, hi + 1)).reset_index()
-            elements.append(hv.Curve(line, "month", vdims, label=category).opts(
-                color=color, alpha=line_alpha, line_width=2.5, tools=[]))
-            elements.append(hv.Scatter(part, "month", vdims, label=category).opts(
-                color=color, alpha=dim("alpha"), size=dim("size"), tools=["hover", "tap"],
-                hover_tooltips=[("Category", "@merchant_category"), ("Month", "@calendar_month"),
-                                ("Spend", "@total_volume{$0,0}"), ("Transactions", "@transaction_count{0,0}")]))
-        for month in self.selected("month"):
-            elements.append(hv.VLine(month).opts(color="#555555", line_dash="dashed", line_width=1))
-        return hv.Overlay(elements).opts(hv.opts.Curve(**AXES_OPTS), hv.opts.Scatter(**AXES_OPTS),
-                                         hv.opts.Overlay(**OVERLAY_OPTS))
+    # -- the figure ---------------------------------------------------------------------------------
+    def build(self):
+        text, number = np.array([], dtype=object), np.array([], dtype=float)
+        self.sources["lines"] = ColumnDataSource({"xs": [], "ys": [], "color": text, "alpha": number,
+                                                  "merchant_category": text})
+        self.source("points", month=number, total_volume=number, merchant_category=text, month_name=text,
+                    transaction_count=number, color=text, alpha=number, size=number)
+        self.source("months", x=number)
+        fig = figure(height=self.height - 10, sizing_mode="stretch_width", toolbar_location="above", tools="",
+                     x_range=Range1d(0.5, 12.5), y_range=Range1d(0, 1), x_axis_label="Month",
+                     y_axis_label="Total spend ($)", output_backend="canvas")
+        fig.xaxis.ticker = FixedTicker(ticks=list(range(1, 13)))
+        fig.xaxis.major_label_overrides = {m: name for m, name in enumerate(MONTH_SHORT, start=1)}
+        fig.yaxis.formatter = NumeralTickFormatter(format="$0,0")
+        lines = fig.multi_line("xs", "ys", source=self.sources["lines"], line_color="color", line_alpha="alpha",
+                               line_width=2.5)
+        points = fig.scatter("month", "total_volume", source=self.sources["points"], color="color", alpha="alpha",
+                             size="size")
+        fig.vspan("x", source=self.sources["months"], line_color="#555555", line_dash="dashed", line_width=1)
+        # one legend entry per row of the lines' source, in its (rank) order
+        fig.add_layout(Legend(items=[LegendItem(label=field("merchant_category"), renderers=[lines])]), "right")
+        fig.add_tools(HoverTool(renderers=[points], tooltips=[
+            ("Category", "@merchant_category"), ("Month", "@month_name"), ("Spend", "@total_volume{$0,0}"),
+            ("Transactions", "@transaction_count{0,0}")]))
+        return fig
+
+    def data(self, frame):
+        months = frame["month"].astype(int)
+        span = np.arange(months.min(), months.max() + 1)
+        categories = list(dict.fromkeys(frame["merchant_category"]))  # the frame's (rank) order
+        by_category = frame.set_index(["merchant_category", "month"])["total_volume"]
+        # Months without any data (outside the warehouse's period) break the line instead of bridging it.
+        ys = [by_category.loc[c].reindex(span).to_numpy(float) for c in categories]
+        colour = np.array([CATEGORY_COLORS.get(c, OTHER_COLOR) for c in categories], dtype=object)
+        marks = self.marks(frame)
+        return {"lines": {"xs": [span.astype(float)] * len(categories), "ys": ys, "color": colour,
+                          "merchant_category": np.array(categories, dtype=object), **marks["lines"]},
+                "points": {"month": months.to_numpy(float), "total_volume": frame["total_volume"].to_numpy(float),
+                           "merchant_category": frame["merchant_category"].to_numpy(object),
+                           "month_name": frame["month_name"].to_numpy(object),
+                           "transaction_count": frame["transaction_count"].to_numpy(float),
+                           "color": np.array([CATEGORY_COLORS.get(c, OTHER_COLOR) for c in frame["merchant_category"]],
+                                             dtype=object), **marks["points"]},
+                "months": marks["months"]}
+
+    def marks(self, frame):
+        categories = list(dict.fromkeys(frame["merchant_category"]))
+        category_lit = lit(self, pd.DataFrame({"merchant_category": categories}),
+                           {"merchant_category": "merchant_category"})
+        point_lit = lit(self, frame)
+        months = self.selected("month")
+        big = point_lit & frame["month"].isin(months).to_numpy() if months else np.zeros(len(frame), dtype=bool)
+        return {"lines": {"alpha": alpha(category_lit)},
+                "points": {"alpha": alpha(point_lit), "size": np.where(big, SELECTED_POINT_PX, POINT_PX).astype(float)},
+                "months": {"x": np.array(sorted(months), dtype=float)}}
+
+    def fit(self, frame) -> None:
+        lo, hi = float(frame["month"].min()), float(frame["month"].max())
+        pad = PADDING[0] * (hi - lo) if hi > lo else 0.5
+        self.figure.x_range.update(start=lo - pad, end=hi + pad)
+        bottom, top = float(frame["total_volume"].min()), float(frame["total_volume"].max())
+        pad = PADDING[1] * (top - bottom) if top > bottom else max(abs(top), 1.0) * PADDING[1]
+        self.figure.y_range.update(start=bottom - pad, end=top + pad)
 
     def selection_from_tap(self, x, y):
         df = self.frame

@@ -5,17 +5,20 @@ import holoviews as hv
 import numpy as np
 import pandas as pd
 import param
-from holoviews import dim
-
-from bokeh.models import NumeralTickFormatter
+from bokeh.core.properties import value
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, NumeralTickFormatter, Range1d
+from bokeh.plotting import figure
 
 from ..warehouse import reference as ref
-from .legacy import HoloViewsView
 from .bokeh_view import BokehView, factor_at, holoviews_figure
 from .marks import alpha, lit
-from .style import CHANNEL_COLORS, FADED_OPACITY, colours, ordered
+from .style import CHANNEL_COLORS, OTHER_COLOR, colours, ordered
 
 DAY_SHORT = tuple(d[:3] for d in ref.DAY_NAMES)  # Sun first: day_of_week 0 is Sunday
+HOURS = np.arange(24)
+BAND_X = np.concatenate([HOURS, HOURS[::-1]]).astype(float)  # a band's polygon: along its top, back along its bottom
+LIT_BAND = 0.85  # a band's opacity when lit (faded: FADED_OPACITY)
+OTHER_CHANNELS = "Other channels"  # the band of channels the build did not know (a gold-only warehouse)
 GRID = pd.MultiIndex.from_product([range(7), range(24)], names=["day_of_week", "transaction_hour"])
 
 
@@ -88,16 +91,19 @@ class TimeHeatmap(BokehView):
         return {"day_of_week": [DAY_SHORT.index(day)], "transaction_hour": [hour]} if 0 <= hour <= 23 else None
 
 
-class HourlyChannelArea(HoloViewsView):
+class HourlyChannelArea(BokehView):
     """Transactions per hour stacked by channel; a click on a band selects that channel. The bands
-    are the channels in the data (the usual five in their order, then a warehouse's own), so the
-    stack adds up to every transaction."""
+    are every channel known at build (the usual five in their order, then the warehouse's own, then
+    one slot for channels the build did not know), so the stack adds up to every transaction.
+
+    Drawn with Bokeh directly: a band's highlight must be a column, and Bokeh's area glyphs take
+    one opacity per glyph, so the bands are the rows of one `patches` glyph (stacks computed here).
+    Hover and taps use invisible quads, one per hour and band: a tooltip names one channel at one
+    hour, and the quad under the pointer is the band a tap selects (same hour, same stack)."""
 
     title = "Channel usage by hour"
     table = "analytics_transaction_time_patterns"
     own = ("transaction_hour", "channel")
-    layered = True
-    overlay_opts = dict(responsive=True, min_height=360, legend_position="top_left", toolbar="above")
     help = "Stacked transactions per hour and channel. Click inside a channel's band to filter to that channel."
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -111,24 +117,89 @@ class HourlyChannelArea(HoloViewsView):
     def summarize(self, df: pd.DataFrame) -> str:
         return f"{int(df['total'].sum()):,} transactions"
 
-    def _wide(self, df: pd.DataFrame) -> pd.DataFrame:
-        return df.pivot(index="transaction_hour", columns="channel", values="total").reindex(
-            columns=ordered(df["channel"], ref.CHANNELS)).fillna(0)
+    # -- the figure ---------------------------------------------------------------------------------
+    def channels(self) -> list[str]:
+        """ref.CHANNELS, then the warehouse's own channels (as in every other view's colours)."""
+        try:
+            found = [str(c) for c in self.store.options("channel")]
+        except Exception:  # a warehouse with gold tables only: its own channels land in the last slot
+            found = []
+        return list(ref.CHANNELS) + [c for c in ordered(found, ref.CHANNELS) if c not in ref.CHANNELS]
 
-    def render(self, df: pd.DataFrame):
-        wide = self._wide(df)
-        areas, colour = [], colours(CHANNEL_COLORS, wide.columns)
+    def build(self):
+        known = self.channels()
+        self.slots = known + [OTHER_CHANNELS]
+        self._members = [[c] for c in known] + [[]]  # the channels of each band in the frame shown
+        palette = colours(CHANNEL_COLORS, known)
+        colour = np.array([palette[c] for c in known] + [OTHER_COLOR], dtype=object)
+        n, hidden = len(self.slots), np.full(2 * len(HOURS), np.nan)
+        self._values = np.zeros((len(HOURS), n))
+        self.sources["bands"] = ColumnDataSource({  # a polygon per band: its top left to right, its bottom back
+            "xs": [BAND_X] * n, "ys": [hidden] * n, "color": colour, "alpha": np.full(n, LIT_BAND),
+            "channel": np.array(self.slots, dtype=object)})
+        self.source("cells", left=np.tile(HOURS - 0.5, n), right=np.tile(HOURS + 0.5, n),
+                    bottom=np.full(n * len(HOURS), np.nan), top=np.full(n * len(HOURS), np.nan),
+                    hour=np.tile([f"{h}:00" for h in HOURS], n).astype(object),
+                    channel=np.repeat(np.array(self.slots, dtype=object), len(HOURS)),
+                    transactions=np.zeros(n * len(HOURS)), share=np.zeros(n * len(HOURS)))
+        fig = figure(height=self.height - 10, sizing_mode="stretch_width", toolbar_location="above", tools="",
+                     x_range=Range1d(0, 23), y_range=Range1d(0, 1), x_axis_label="Hour of day",
+                     y_axis_label="Transactions", output_backend="canvas")
+        bands = fig.patches("xs", "ys", source=self.sources["bands"], fill_color="color", fill_alpha="alpha",
+                            line_color="color", line_alpha="alpha", line_width=0.5)
+        cells = fig.quad(left="left", right="right", bottom="bottom", top="top", source=self.sources["cells"],
+                         fill_alpha=0, line_alpha=0)
+        fig.yaxis.formatter = NumeralTickFormatter(format="0,0")
+        fig.add_layout(Legend(items=[LegendItem(label=value(c), renderers=[bands], index=i, visible=False)
+                                     for i, c in enumerate(self.slots)], location="top_left"))
+        fig.add_tools(HoverTool(renderers=[cells], point_policy="follow_mouse", tooltips=[
+            ("Hour", "@hour"), ("Channel", "@channel"), ("Transactions", "@transactions{0,0}"),
+            ("Share of the hour", "@share{0.0%}")]))
+        return fig
+
+    def _slot(self, channel) -> int:
+        return self.slots.index(channel) if channel in self.slots[:-1] else len(self.slots) - 1
+
+    def data(self, frame):
+        values = np.zeros((len(HOURS), len(self.slots)))
+        members = [[c] for c in self.slots[:-1]] + [[]]
+        wide = frame.pivot(index="transaction_hour", columns="channel", values="total").reindex(HOURS).fillna(0)
         for channel in wide.columns:
-            alpha = 0.85 if self.is_selected(channel=channel) else FADED_OPACITY
-            areas.append(hv.Area((wide.index, wide[channel]), "transaction_hour", ("total", "Transactions"),
-                                 label=channel).opts(color=colour[channel], alpha=alpha))
-        return hv.Area.stack(hv.Overlay(areas)).opts(
-            hv.opts.Area(tools=["hover", "tap"], line_width=0.5, default_tools=[], framewise=True,
-                         xlabel="Hour of day", ylabel="Transactions", yformatter="%.0f"))
+            i = self._slot(channel)
+            values[:, i] += wide[channel].to_numpy(float)
+            if i == len(self.slots) - 1:
+                members[i].append(channel)
+        self._values, self._members = values, members
+        hi = values.cumsum(axis=1)
+        lo = hi - values
+        drawn = values.sum(axis=0) > 0
+        ys = [np.concatenate([hi[:, i], lo[::-1, i]]) if drawn[i] else np.full(2 * len(HOURS), np.nan)
+              for i in range(len(self.slots))]
+        totals = values.sum(axis=1, keepdims=True)
+        share = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+        empty = values <= 0  # no quad (nothing to hover) where a band has no height
+        return {"bands": {"ys": ys, **self.marks(frame)["bands"]},
+                "cells": {"bottom": np.where(empty, np.nan, lo).T.ravel(), "top": np.where(empty, np.nan, hi).T.ravel(),
+                          "transactions": values.T.ravel(), "share": share.T.ravel()}}
+
+    def marks(self, frame):
+        chosen = set(self.selected("channel"))
+        unknown = bool(chosen - set(self.slots[:-1]))  # a channel of the last band (e.g. chosen in the sidebar)
+        on = np.array([not chosen or bool(chosen & set(m)) or (i == len(self.slots) - 1 and unknown)
+                       for i, m in enumerate(self._members)])
+        return {"bands": {"alpha": alpha(on, high=LIT_BAND)}}
+
+    def fit(self, frame) -> None:
+        top = float(self._values.sum(axis=1).max())
+        self.figure.y_range.update(start=0.0, end=max(top, 1.0) * 1.05)
+        for item, drawn in zip(self.figure.legend[0].items, self._values.sum(axis=0) > 0):
+            item.visible = bool(drawn)
 
     def selection_from_tap(self, x, y):
-        wide = self._wide(self.frame)
-        hour = int(np.clip(round(float(x)), 0, 23))
-        tops = wide.loc[hour].cumsum()
-        hits = [c for c in wide.columns if float(y) <= tops[c]]
-        return {"channel": [hits[0]]} if hits and float(y) >= 0 else None
+        hour, y = int(np.clip(round(float(x)), 0, 23)), float(y)
+        values = self._values[hour]
+        hits = [i for i, top in enumerate(values.cumsum()) if values[i] > 0 and 0 <= y <= top]
+        if not hits:
+            return None
+        channels = self._members[hits[0]] if hits[0] == len(self.slots) - 1 else [self.slots[hits[0]]]
+        return {"channel": sorted(channels)}

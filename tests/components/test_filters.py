@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bokeh.events import Tap
+
 from dashboard.components import FilterChips, FilterSidebar, TimeHeatmap
 from dashboard.data import DataStore
 
@@ -11,7 +13,7 @@ def test_a_click_shows_in_the_widgets_and_a_widget_change_filters_the_views(ware
     store = DataStore(warehouse_url)
     sidebar = FilterSidebar(store)
     heatmap = TimeHeatmap(store)
-    heatmap._on_tap(x="Sun", y=9)
+    heatmap.figure._trigger_event(Tap(heatmap.figure, x=0.5, y=9))  # Sunday's column, 09:00
     assert sidebar.widgets["day_of_week"].value == [0] and sidebar.widgets["transaction_hour"].value == [9]
     total = heatmap.frame["transaction_count"].sum()
     sidebar.widgets["customer_segment"].value = ["Affluent"]

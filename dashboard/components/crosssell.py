@@ -1,0 +1,143 @@
+"""What the two product views compute that is not a figure: holders from the pair table, the
+theme's colours, the words of their hovers, label wrapping, where an edge may be hovered, and
+round colour-bar ticks. Pure functions (no Bokeh model), so each is tested on its own."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import panel as pn
+
+from .style import SELECTED_LINE, is_missing, money
+
+# Per page theme (chosen at build): text and emphasis must read on the plot's background
+# (white; Panel's dark Bokeh theme paints #2b3035), at least 4.5:1 (WCAG AA) for the labels.
+THEMES = {"light": {"label": "#333333", "emphasis": "#303030", "outline": SELECTED_LINE, "diagonal": "#f0f0f0"},
+          "dark": {"label": "#e6e6e6", "emphasis": "#e8e8e8", "outline": "#f5f5f5", "diagonal": "#3a4047"}}
+
+
+def theme_colors() -> dict[str, str]:
+    """The colours for the page's theme (`?theme=dark` sets pn.config.theme for the session)."""
+    return THEMES["dark" if pn.config.theme == "dark" else "light"]
+
+
+def balance_words(value) -> str:
+    """-$208,275 (negative = owed to the bank): loans and cards count as negative balances."""
+    return money(value) + (" (negative = owed to the bank)" if not is_missing(value) and value < 0 else "")
+
+
+def holders_words(value, product: str, top: str | None) -> str:
+    """'89% as many as Checking Account (the most held)': a share a banker reads without a legend."""
+    if is_missing(value):
+        return "n/a"
+    return "the most held product" if product == top else f"{value:.0%} as many as {top} (the most held)"
+
+
+def texts(values) -> np.ndarray:
+    """Text for a source column (an object array: Bokeh sends it as a list of strings)."""
+    return np.asarray(list(values), dtype=object)
+
+
+def short_label(name: str, width: int = 12) -> str:
+    """A product name on at most two lines of `width` characters (cut with '…'): it fits beside its node."""
+    words, best = str(name).split(), None
+    for i in range(1, len(words)):  # the most even split into two lines
+        lines = (" ".join(words[:i]), " ".join(words[i:]))
+        if best is None or max(map(len, lines)) < max(map(len, best)):
+            best = lines
+    lines = [str(name)] if len(str(name)) <= width or best is None else list(best)
+    return "\n".join(line if len(line) <= width else line[:width - 1] + "…" for line in lines)
+
+
+def clear_of_nodes(x0, y0, x1, y1, cx, cy, radius) -> np.ndarray:
+    """Per segment (x0, y0)-(x1, y1): the longest piece of it outside every disc (cx, cy, radius),
+    as rows (x0, y0, x1, y1); NaN where nothing is left. `radius` is per disc, or per segment and
+    disc. Edges are hovered on these pieces only, so a pointer on a node shows no edge's tooltip."""
+    out = np.full((len(x0), 4), np.nan)
+    radius = np.broadcast_to(np.asarray(radius, dtype=float), (len(x0), len(cx)))
+    for i, (ax, ay, bx, by) in enumerate(zip(x0, y0, x1, y1)):
+        dx, dy = bx - ax, by - ay
+        a = dx * dx + dy * dy
+        if not a > 0:
+            continue
+        # |start + t (end - start) - centre| < radius  <=>  a t^2 + b t + c < 0
+        b = 2 * (dx * (ax - cx) + dy * (ay - cy))
+        c = (ax - cx) ** 2 + (ay - cy) ** 2 - radius[i] ** 2
+        disc = b * b - 4 * a * c
+        root = np.sqrt(np.maximum(disc, 0.0))
+        cuts = sorted((lo, hi) for lo, hi, d in zip((-b - root) / (2 * a), (-b + root) / (2 * a), disc)
+                      if d > 0 and hi > 0 and lo < 1)
+        pieces, start = [], 0.0
+        for lo, hi in cuts:
+            pieces.append((start, lo))
+            start = max(start, hi)
+        pieces.append((start, 1.0))
+        t0, t1 = max(pieces, key=lambda p: p[1] - p[0])
+        if t1 - t0 > 1e-6:
+            out[i] = ax + t0 * dx, ay + t0 * dy, ax + t1 * dx, ay + t1 * dy
+    return out
+
+
+def round_ticks(low: float, high: float, most: int = 8) -> list[float]:
+    """Colour-bar ticks for a log scale at round counts (1, 2, 5, 10 … or 1, 10, 100 …)."""
+    decades = range(math.floor(math.log10(low)), math.floor(math.log10(high)) + 1)
+    for mantissas in ((1, 2, 5), (1,)):
+        ticks = [float(m * 10 ** k) for k in decades for m in mantissas if low <= m * 10 ** k <= high]
+        if 2 <= len(ticks) <= most:
+            return ticks
+    step = 10.0 ** math.floor(math.log10(max(high - low, 1.0)))  # less than a decade: linear round steps
+    ticks = [s for s in np.arange(math.ceil(low / step) * step, high + step / 2, step) if low <= s <= high]
+    return [float(t) for t in ticks[::max(1, math.ceil(len(ticks) / most))]]
+
+
+def relative_holders(pairs: pd.DataFrame) -> pd.Series:
+    """Holders of each product relative to the most-held one (1.0), from the pair table alone.
+
+    customer_count / cross_sell_score = holders_1 x holders_2 / chosen customers, so the log of it
+    is a sum of two per-product terms: a least-squares solve gives every product's holders up to
+    one common factor (exact when the pairs do not form a bipartite graph; NaN when they do).
+    """
+    ok = pairs[(pairs["customer_count"] > 0) & (pairs["cross_sell_score"] > 0)
+               & np.isfinite(pairs["cross_sell_score"].astype(float))]
+    names = sorted(set(ok["product_1"]) | set(ok["product_2"]))
+    if not names:
+        return pd.Series(dtype=float)
+    col = {p: i for i, p in enumerate(names)}
+    design = np.zeros((len(ok), len(names)))
+    rows = np.arange(len(ok))
+    design[rows, ok["product_1"].map(col).to_numpy()] = 1.0
+    design[rows, ok["product_2"].map(col).to_numpy()] = 1.0
+    target = np.log(ok["customer_count"].to_numpy(float) / ok["cross_sell_score"].to_numpy(float))
+    if np.linalg.matrix_rank(design) < len(names):
+        return pd.Series(np.nan, index=names)
+    solution = np.linalg.lstsq(design, target, rcond=None)[0]
+    return pd.Series(np.exp(solution - solution.max()), index=names)
+
+
+GRID_COLUMNS = ["product_a", "category_a", "product_b", "category_b", "customer_count", "log_customers",
+                "cross_sell_score", "avg_combined_balance", "avg_min_age_months"]
+
+
+def pair_grid(df: pd.DataFrame, products: list[str], categories: dict[str, str]) -> pd.DataFrame:
+    """The pair table as a symmetric products x products grid (rows in `products` order, then
+    columns): a pair nobody holds has 0 customers, the diagonal (not a pair) NaN."""
+    if df.empty:
+        return pd.DataFrame(columns=GRID_COLUMNS)
+    values = ["customer_count", "cross_sell_score", "avg_combined_balance", "avg_min_age_months"]
+    both = pd.concat([
+        df[["product_1", "product_2", *values]].set_axis(["product_a", "product_b", *values], axis=1),
+        df[["product_2", "product_1", *values]].set_axis(["product_a", "product_b", *values], axis=1)])
+    grid = pd.MultiIndex.from_product([products, products], names=["product_a", "product_b"])
+    out = both.set_index(["product_a", "product_b"]).reindex(grid).reset_index()
+    diagonal = out["product_a"] == out["product_b"]
+    paired = set(df["product_1"]) | set(df["product_2"])  # products with holders (in at least one pair)
+    missing = out["customer_count"].isna() & ~diagonal
+    out["customer_count"] = out["customer_count"].where(~missing, 0).astype("Int64")
+    # no customer holds both: the lift is 0 when both products have holders, undefined otherwise
+    zero_lift = missing & out["product_a"].isin(paired) & out["product_b"].isin(paired)
+    out["cross_sell_score"] = out["cross_sell_score"].astype(float).where(~zero_lift, 0.0)
+    out["log_customers"] = np.log1p(out["customer_count"].astype(float))
+    out.insert(1, "category_a", out["product_a"].map(categories))
+    out.insert(3, "category_b", out["product_b"].map(categories))
+    return out[GRID_COLUMNS]
