@@ -89,7 +89,8 @@ BOKEH_TARGET_JS = r"""([column, how, a, b]) => {
     for (const c of (v.child_views || [])) walk(c); };
   for (const root of Object.values(Bokeh.index)) walk(root);
   for (const pv of views.filter(v => v.frame !== undefined && v.canvas_view !== undefined)) {
-    const rs = pv.model.renderers.filter(r => r.data_source && r.data_source.data[column] !== undefined);
+    const names = column.split('|');  // alternatives: the column's name in different versions of a view
+    const rs = pv.model.renderers.filter(r => r.data_source && names.some(n => r.data_source.data[n] !== undefined));
     if (!rs.length) continue;
     pv.canvas_view.el.scrollIntoView({block: "center"});
     let x, y;
@@ -97,7 +98,7 @@ BOKEH_TARGET_JS = r"""([column, how, a, b]) => {
       const xf = pv.model.x_range.factors, yf = pv.model.y_range.factors;
       x = xf[a % xf.length]; y = yf[b % yf.length];
     } else {
-      const data = rs[0].data_source.data, i = b % data[column].length;
+      const data = rs[0].data_source.data, i = b % data[names.find(n => data[n] !== undefined)].length;
       x = data[a[0]][i]; y = data[a[1]][i];
     }
     const rect = pv.canvas_view.el.getBoundingClientRect();
@@ -138,7 +139,7 @@ PLOT_ACTIONS = [
     ("network node 2", "bokeh", ("holders_label", "point", ("x", "y"), 2)),
     ("network node 6", "bokeh", ("holders_label", "point", ("x", "y"), 6)),
     ("geo metrics cell 1x0", "bokeh", ("zscore", "cell", 1, 0)),
-    ("seasonal point 4", "bokeh", ("calendar_month", "point", ("month", "total_volume"), 4)),
+    ("seasonal point 4", "bokeh", ("calendar_month|month_name", "point", ("month", "total_volume"), 4)),
 ]
 CHIP_ACTION = ("remove first chip", "chip", 0)
 CLEAR_ACTION = ("Clear all", "clear", None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  the Bokeh backend, without hv.extension's notebook output
 import numpy as np
 import panel as pn
 from bokeh.events import DoubleTap, Tap

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import math
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import param
 import plotly.graph_objects as go
-from holoviews import dim
+from bokeh.models import ColorBar, FixedTicker, HoverTool, LinearColorMapper
+from bokeh.palettes import PuOr
+from bokeh.plotting import figure
 
 from ..static import topojson_url
 from ..warehouse import reference as ref
-from .legacy import HoloViewsView, PlotlyView
-from .style import FADED_OPACITY, SELECTED_LINE, money, number, plain, plotly_text
+from .bokeh_view import BokehView, factor_at
+from .marks import Hover, alpha, any_selected, bubble_px, lit
+from .plotly_view import PlotlyView
+from .style import SELECTED_LINE, money, number, plotly_text
 
 TABLE = "analytics_geographic_clustering"
 CITY_COORDS = {(city, state): (lat, lon) for city, state, _pop, lat, lon in ref.CITIES}
@@ -75,50 +78,53 @@ class GeoBubbleMap(PlotlyView):
     def summarize(self, df: pd.DataFrame) -> str:
         return f"{len(df):,} cities · {int(df['customer_count'].sum()):,} customers"
 
-    def render(self, df: pd.DataFrame):
-        selected = [self.is_selected(state=s) for s in df["state"]]
-        any_selection = bool(self.selected("state"))
-        custom = np.array([
-            [s, c, plotly_text(city_label(c, s)), number(n, 0), money(clv), _score(score), money(inc),
-             money(vol), "" if how == "city" else " (placed at the state's centre)"]
-            for s, c, n, clv, score, inc, vol, how in zip(
-                df["state"], df["city"], df["customer_count"], df["avg_clv"], df["avg_credit_score"],
-                df["avg_annual_income"], df["total_volume_90d"], df["located_by"])], dtype=object)
-        hover = ("<b>%{customdata[2]}</b>%{customdata[8]}<br>Customers: %{customdata[3]}"
-                 "<br>Avg CLV: %{customdata[4]}<br>Avg credit score: %{customdata[5]}"
-                 "<br>Avg annual income: %{customdata[6]}<br>90-day volume: %{customdata[7]}<extra></extra>")
-        counts = df["customer_count"].astype(float)
-        sizeref = 2.0 * max(float(counts.max()), 1.0) / self.size_max ** 2
-        clv = df["avg_clv"].astype(float)
-        has_clv = clv.notna().to_numpy()
-        fig = go.Figure()
-        for mask, colored in ((has_clv, True), (~has_clv, False)):
-            if not mask.any():
-                continue
-            idx = np.flatnonzero(mask)
-            marker = dict(
-                size=counts.iloc[idx], sizemode="area", sizeref=sizeref, sizemin=3,
-                opacity=[0.9 if selected[i] else FADED_OPACITY for i in idx],
-                line=dict(color=[SELECTED_LINE if any_selection and selected[i] else "white" for i in idx],
-                          width=[1.5 if any_selection and selected[i] else 0.5 for i in idx]))
-            if colored:
-                low, high = float(clv.min()), float(clv.max())
-                if high - low < 1:  # one city (or equal values): a readable ±5 % scale, not five equal ticks
-                    low, high = low * 0.95 - 1, high * 1.05 + 1
-                marker.update(color=clv.iloc[idx], colorscale="Plasma", cmin=low, cmax=high,
-                              colorbar=dict(title=dict(text="Avg CLV"), tickprefix="$", tickformat=",.0f",
-                                            thickness=14, len=0.75))
-            else:
-                marker.update(color="#9e9e9e")
-            fig.add_trace(go.Scattergeo(
-                lat=df["latitude"].iloc[idx], lon=df["longitude"].iloc[idx], customdata=custom[idx],
-                mode="markers", marker=marker, hovertemplate=hover,
-                name="Avg CLV" if colored else "CLV n/a", showlegend=not colored))
+    HOVER = Hover("<b>{label}</b>{placed}<br>Customers: {customers}<br>Avg CLV: {clv}<br>Avg credit score: "
+                  "{score}<br>Avg annual income: {income}<br>90-day volume: {volume}",
+                  "state", "city", "label", "customers", "clv", "score", "income", "volume", "placed")
+
+    def build(self) -> go.Figure:
+        """Two traces, always: cities with a CLV (coloured on the shared colour axis) and without (grey)."""
+        fig = go.Figure([go.Scattergeo(lat=[], lon=[], mode="markers", name=name, showlegend=not coloured,
+                                       hovertemplate=self.HOVER.template,
+                                       marker=dict(sizemode="diameter", sizeref=1,
+                                                   **({"coloraxis": "coloraxis"} if coloured else {"color": "#9e9e9e"})))
+                         for name, coloured in (("Avg CLV", True), ("CLV n/a", False))])
         fig.update_geos(scope="usa", projection_type="albers usa", showland=True, landcolor="#eef0f3",
                         showsubunits=True, subunitcolor="white", showlakes=False, bgcolor="rgba(0,0,0,0)")
-        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), height=self.height - 30, clickmode="event",
-                          legend=dict(orientation="h", y=0, x=0))
+        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), clickmode="event", legend=dict(orientation="h", y=0, x=0),
+                          coloraxis=dict(colorscale="Plasma", colorbar=dict(title=dict(text="Avg CLV"), tickprefix="$",
+                                                                            tickformat=",.0f", thickness=14, len=0.75)))
         return fig
+
+    def traces(self, frame: pd.DataFrame) -> list[dict]:
+        on = lit(self, frame)
+        chosen = on & any_selected(self)  # outlined: the selected state's bubbles
+        sizes = bubble_px(frame["customer_count"], self.size_max)
+        custom = self.HOVER.customdata(
+            state=frame["state"], city=frame["city"],
+            label=[plotly_text(city_label(c, s)) for c, s in zip(frame["city"], frame["state"])],
+            customers=[number(n, 0) for n in frame["customer_count"]], clv=[money(v) for v in frame["avg_clv"]],
+            score=[_score(v) for v in frame["avg_credit_score"]], income=[money(v) for v in frame["avg_annual_income"]],
+            volume=[money(v) for v in frame["total_volume_90d"]],
+            placed=["" if how == "city" else " (placed at the state's centre)" for how in frame["located_by"]])
+        clv = frame["avg_clv"].to_numpy(float)
+        out = []
+        for coloured, mask in ((True, ~np.isnan(clv)), (False, np.isnan(clv))):
+            marker = {"marker.size": sizes[mask], "marker.opacity": alpha(on[mask], 0.9),
+                      "marker.line.color": np.where(chosen[mask], SELECTED_LINE, "white").astype(object),
+                      "marker.line.width": np.where(chosen[mask], 1.5, 0.5)}
+            if coloured:
+                marker["marker.color"] = clv[mask]
+            out.append({"lat": frame["latitude"].to_numpy(float)[mask], "lon": frame["longitude"].to_numpy(float)[mask],
+                        "customdata": custom[mask], **marker})
+        return out
+
+    def layout(self, frame: pd.DataFrame) -> dict:
+        clv = frame["avg_clv"].astype(float).dropna()
+        low, high = (float(clv.min()), float(clv.max())) if len(clv) else (0.0, 1.0)
+        if high - low < 1:  # one city (or equal values): a readable ±5 % scale, not five equal ticks
+            low, high = low * 0.95 - 1, high * 1.05 + 1
+        return {"coloraxis.cmin": low, "coloraxis.cmax": high}
 
     def selection_from_click(self, point: dict):
         custom = point.get("customdata")
@@ -160,19 +166,21 @@ def row_zscores(values: pd.Series, higher_is_better: bool) -> pd.Series:
     return (z if higher_is_better else -z).astype(float)
 
 
-class GeoMetricsHeatmap(HoloViewsView):
-    """Five metrics for the biggest cities, each row coloured on its own scale; a tap selects a city."""
+class GeoMetricsHeatmap(BokehView):
+    """Five metrics for the biggest cities, each row coloured on its own scale; a tap selects a city.
+
+    Plain Bokeh: rect cells and their text on numeric axes (city i spans [i, i + 1)), built once;
+    the city names are the x axis' tick labels, set with the data."""
 
     title = "Geographic performance metrics"
     table = TABLE
     own = ("city",)
     help = ("Credit score, income, CLV, premium share and churn risk of the cities with most customers. "
-            "Each row is coloured by its own z-score (green = better than these cities' average; "
-            "for churn risk lower is better); cells show the raw values. Click a column to filter "
+            "Each row is coloured by its own z-score (blue = better than these cities' average, orange = "
+            "worse; for churn risk lower is better); cells show the raw values. Click a column to filter "
             "to that city and its state; click it again to clear.")
     top_cities = param.Integer(default=20, bounds=(1, None), doc="How many cities (most customers first)")
-    layered = True  # cells (tapped) + their text labels
-    overlay_opts = dict(responsive=True, min_height=360)
+    UPRIGHT_FROM = 9  # cities: from this many columns on, cell values are written upright (narrow columns)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         top = largest_cities(df, self.top_cities)
@@ -190,37 +198,67 @@ class GeoMetricsHeatmap(HoloViewsView):
     def summarize(self, df: pd.DataFrame) -> str:
         return f"{df['location'].nunique():,} cities"
 
-    def render(self, df: pd.DataFrame):
-        alpha = [1.0 if self.is_selected(city=c, state=s) else FADED_OPACITY
-                 for c, s in zip(df["city"], df["state"])]
-        df = df.assign(
-            cell=[CELL_FORMAT[m](v) for m, v in zip(df["metric"], df["value"])],
-            shown=[HOVER_FORMAT[m](v) for m, v in zip(df["metric"], df["value"])],
-            customers=[number(n, 0) for n in df["customer_count"]],
-            alpha=alpha,
-            color=df["zscore"].clip(-Z_LIMIT, Z_LIMIT),
-            ink=["white" if abs(z) >= 1.6 and a == 1.0 else "#222222"  # dark text on pale cells
-                 for z, a in zip(df["zscore"].fillna(0), alpha)],
-        )
-        df = plain(df)
-        # categorical axes keep first-appearance order: cities by customers, metrics as listed
-        heat = hv.HeatMap(df, kdims=[("location", "City"), ("metric_label", "Metric")],
-                          vdims=[("color", "z-score within the metric (+ = better)"), "zscore", "shown",
-                                 "customers", "alpha"]).opts(
-            cmap="RdYlGn", clim=(-Z_LIMIT, Z_LIMIT), colorbar=True, alpha=dim("alpha"),
-            clipping_colors={"NaN": "#e0e0e0"}, line_color="white", line_width=1,
-            tools=["hover", "tap"], default_tools=[], toolbar="above", xrotation=90, invert_yaxis=True,
-            responsive=True, min_height=360, framewise=True, xlabel="", ylabel="",
-            hover_tooltips=[("City", "@location"), ("Metric", "@metric_label"), ("Value", "@shown"),
-                            ("z-score (+ better)", "@zscore{+0.00}"), ("Customers", "@customers")])
-        labels = hv.Labels(df, kdims=["location", "metric_label"], vdims=["cell", "ink", "alpha"]).opts(
-            # upright: 20 city columns are ~11 px wide in a half-width card at 1280 px, and
-            # horizontal values ran into each other; a cell is tall enough for six characters
-            angle=90, text_font_size="8pt", text_color="ink", text_alpha=dim("alpha"), default_tools=[])
-        return heat * labels
+    def build(self):
+        fig = figure(height=self.height - 10, sizing_mode="stretch_width", x_range=(0, 1),
+                     y_range=(len(METRICS), 0), tools="", toolbar_location=None, output_backend="canvas")
+        cells = self.source("cells", x=[], y=[], color=[], alpha=[], location=[], metric_label=[], shown=[],
+                            zscore=[], customers=[], cell=[], ink=[], angle=[])
+        self._mapper = LinearColorMapper(palette=list(reversed(PuOr[11])), low=-Z_LIMIT, high=Z_LIMIT,
+                                         nan_color="#e0e0e0")
+        rects = fig.rect("x", "y", 1, 1, source=cells, fill_color={"field": "color", "transform": self._mapper},
+                         fill_alpha="alpha", line_color="white", line_width=1)
+        fig.text("x", "y", text="cell", angle="angle", source=cells, text_color="ink", text_alpha="alpha",
+                 text_font_size="8pt", text_align="center", text_baseline="middle")
+        fig.add_tools(HoverTool(renderers=[rects], tooltips=[
+            ("City", "@location"), ("Metric", "@metric_label"), ("Value", "@shown"),
+            ("z-score (+ better)", "@zscore{+0.00}"), ("Customers", "@customers")]))
+        fig.add_layout(ColorBar(color_mapper=self._mapper, title="z-score within the metric (+ = better)",
+                                width=10), "right")
+        fig.yaxis.ticker = FixedTicker(ticks=[i + 0.5 for i in range(len(METRICS))])
+        fig.yaxis.major_label_overrides = {i + 0.5: label for i, (_c, label, _f, _b) in enumerate(METRICS)}
+        fig.xaxis.ticker = FixedTicker(ticks=[])  # its ticks are set with the data (a new ticker would be a new model)
+        fig.xaxis.major_label_orientation = math.pi / 2
+        for axis in (fig.xaxis, fig.yaxis):
+            axis.major_tick_line_color = None
+            axis.axis_line_color = None
+        fig.grid.visible = False
+        return fig
+
+    def _columns(self, frame: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
+        cities = list(dict.fromkeys(frame["location"]))  # by customers, as transform ordered them
+        row = {column: i for i, (column, *_rest) in enumerate(METRICS)}
+        x = np.array([cities.index(c) for c in frame["location"]], dtype=float) + 0.5
+        y = np.array([row[m] for m in frame["metric"]], dtype=float) + 0.5
+        return cities, x, y
+
+    def data(self, frame: pd.DataFrame):
+        cities, x, y = self._columns(frame)
+        z = frame["zscore"].to_numpy(float)
+        upright = len(cities) >= self.UPRIGHT_FROM
+        return {"cells": {
+            "x": x, "y": y, "color": np.clip(z, -Z_LIMIT, Z_LIMIT), "zscore": z,
+            "location": frame["location"].to_numpy(object), "metric_label": frame["metric_label"].to_numpy(object),
+            "shown": np.array([HOVER_FORMAT[m](v) for m, v in zip(frame["metric"], frame["value"])], dtype=object),
+            "cell": np.array([CELL_FORMAT[m](v) for m, v in zip(frame["metric"], frame["value"])], dtype=object),
+            "customers": np.array([number(n, 0) for n in frame["customer_count"]], dtype=object),
+            "angle": np.full(len(frame), math.pi / 2 if upright else 0.0), **self.marks(frame)["cells"]}}
+
+    def marks(self, frame: pd.DataFrame):
+        on = lit(self, frame)
+        z = np.nan_to_num(frame["zscore"].to_numpy(float))
+        ink = np.where((np.abs(z) >= 1.6) & on, "white", "#222222").astype(object)  # dark text on pale cells
+        return {"cells": {"alpha": alpha(on), "ink": ink}}
+
+    def fit(self, frame: pd.DataFrame) -> None:
+        cities, _x, _y = self._columns(frame)
+        self.figure.x_range.update(start=0, end=len(cities))
+        self.figure.xaxis.ticker.ticks = [i + 0.5 for i in range(len(cities))]
+        self.figure.xaxis.major_label_overrides = {i + 0.5: c for i, c in enumerate(cities)}
 
     def selection_from_tap(self, x, y):
-        match = self.frame[self.frame["location"] == x] if isinstance(x, str) else self.frame.iloc[0:0]
+        cities, _x, _y = self._columns(self.frame)
+        location = factor_at(cities, x)
+        match = self.frame[self.frame["location"] == location] if location is not None else self.frame.iloc[0:0]
         if match.empty:
             return None
         row = match.iloc[0]

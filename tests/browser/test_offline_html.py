@@ -14,7 +14,7 @@ import pytest
 
 from dashboard import components, offline
 from dashboard.app import SECTIONS
-from dashboard.components.base import PlotlyView
+from dashboard.components.plotly_view import PlotlyView
 from dashboard.data import DataStore
 
 from .conftest import Page

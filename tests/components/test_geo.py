@@ -10,6 +10,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 import pytest
+from bokeh.events import Tap
 from panel.io.server import ComponentResourceHandler
 
 from dashboard.components.geo import GeoBubbleMap, GeoMetricsHeatmap, locate
@@ -61,7 +62,7 @@ def assert_same(actual: pd.DataFrame, expected: pd.DataFrame, floats=FLOATS, cou
 
 
 def bubble_point(view: GeoBubbleMap, row: int) -> dict:
-    fig = view._plot.object
+    fig = view.figure
     for curve, trace in enumerate(fig.data):
         for i, custom in enumerate(trace.customdata):
             if custom[0] == view.frame["state"][row] and custom[1] == view.frame["city"][row]:
@@ -72,14 +73,24 @@ def bubble_point(view: GeoBubbleMap, row: int) -> dict:
 
 def marker_opacity(view: GeoBubbleMap) -> dict[tuple[str, str], float]:
     out = {}
-    for trace in view._plot.object.data:
+    for trace in view.figure.data:
         for custom, opacity in zip(trace.customdata, trace.marker.opacity):
             out[(custom[0], custom[1])] = opacity
     return out
 
 
-def heat_data(view: GeoMetricsHeatmap) -> pd.DataFrame:
-    return view.render(view.frame).get(0).data
+def heat_data(view: GeoMetricsHeatmap, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The cells drawn, beside the frame rows they draw (a source row per frame row, in order)."""
+    frame = view.frame if frame is None else frame
+    cells = view.sources["cells"].data if frame is view.frame else view.data(frame)["cells"]
+    return frame.reset_index(drop=True).assign(**{k: list(cells[k]) for k in ("alpha", "shown", "cell", "x", "y")})
+
+
+def tap_city(view: GeoMetricsHeatmap, location: str | None, metric: int = 2) -> None:
+    """A browser's tap on the column of `location` (None: outside every column)."""
+    cities = list(dict.fromkeys(view.frame["location"]))
+    x = cities.index(location) + 0.5 if location in cities else len(cities) + 3.0
+    view.figure._trigger_event(Tap(view.figure, x=x, y=metric + 0.5))
 
 
 # -- bubble map ----------------------------------------------------------------------------------
@@ -100,7 +111,7 @@ def test_bubble_top_cities_parameter(warehouse_url, silver):
     assert_same(view.frame, expected_top(reference(silver, {}, ()), 7))
     view.top_cities = 12
     assert_same(view.frame, expected_top(reference(silver, {}, ()), 12))
-    assert sum(len(t.lat) for t in view._plot.object.data) == 12
+    assert sum(len(t.lat) for t in view.figure.data) == 12
 
 
 def test_bubble_own_state_highlights_not_filters(warehouse_url):
@@ -134,9 +145,9 @@ def test_bubble_click_selects_state_and_toggles(warehouse_url):
 def test_bubble_map_draws_offline(warehouse_url):
     view = GeoBubbleMap(make_store(warehouse_url))
     assert view._plot.config["topojsonURL"] == topojson_url()
-    fig = view._plot.object
+    fig = view.figure
     assert fig.layout.geo.scope == "usa"
-    assert "customdata[3]" in fig.data[0].hovertemplate
+    assert fig.data[0].hovertemplate == GeoBubbleMap.HOVER.template
 
 
 def test_topojson_is_served_by_panels_component_route():
@@ -162,12 +173,13 @@ def test_bubble_nan_safe(warehouse_url):
     df = view.frame.copy()
     df.loc[0, ["avg_clv", "avg_credit_score"]] = np.nan
     df.loc[1, "avg_annual_income"] = np.nan
-    fig = view.render(df)
-    assert len(fig.data) == 2 and fig.data[1].name == "CLV n/a"
-    grey = fig.data[1].customdata[0]
-    assert grey[4] == "n/a" and grey[5] == "n/a"
-    assert any(row[6] == "n/a" for row in fig.data[0].customdata)
-    assert not any(isinstance(v, float) and math.isnan(v) for v in fig.data[0].marker.color)
+    coloured, grey = view.traces(df)
+    assert len(view.figure.data) == 2 and view.figure.data[1].name == "CLV n/a"
+    hover = GeoBubbleMap.HOVER
+    row = dict(zip(hover.fields, grey["customdata"][0]))
+    assert row["clv"] == "n/a" and row["score"] == "n/a"
+    assert any(dict(zip(hover.fields, r))["income"] == "n/a" for r in coloured["customdata"])
+    assert not np.isnan(coloured["marker.color"]).any() and "marker.color" not in grey
 
 
 def test_locate_falls_back_to_state_centroid():
@@ -238,27 +250,32 @@ def test_heatmap_tap_selects_state_and_city_and_toggles(warehouse_url):
     store = make_store(warehouse_url)
     view = GeoMetricsHeatmap(store)
     row = view.frame.iloc[3]
-    view._on_tap(x=row["location"], y="Avg CLV")
+    tap_city(view, row["location"])
     assert store.state == [row["state"]] and store.city == [row["city"]]
     assert row["city"].isupper()
     assert set(view.frame["state"]) == {row["state"]}  # state is not the heatmap's own: it filters it
     data = heat_data(view)
     assert set(data.loc[data["location"] == row["location"], "alpha"]) == {1.0}
     assert set(data.loc[data["location"] != row["location"], "alpha"]) <= {FADED_OPACITY}
-    view._on_tap(x=row["location"], y="Premium %")
+    tap_city(view, row["location"], metric=3)
     assert store.state == [] and store.city == []
-    view._on_tap(x="Atlantis, ZZ", y="Avg CLV")
-    view._on_tap(x=None, y=None)
+    tap_city(view, "Atlantis, ZZ")
     assert store.state == [] and store.city == []
 
 
-def test_heatmap_tap_is_wired_to_the_cells(warehouse_url):
-    """The Tap stream must reach the bokeh plot of the overlay's HeatMap layer."""
-    import holoviews as hv
-    view = GeoMetricsHeatmap(make_store(warehouse_url))
-    plot = hv.renderer("bokeh").get_plot(view._plot.object)
-    callbacks = [cb for sp in plot.subplots.values() for cb in sp.callbacks]
-    assert any(type(cb).__name__ == "TapCallback" for cb in callbacks)
+def test_heatmap_is_built_once_and_writes_values_upright_only_for_many_cities(warehouse_url):
+    store = make_store(warehouse_url)
+    view = GeoMetricsHeatmap(store)
+    figure, renderers = view.figure, list(view.figure.renderers)
+    assert "tap" in figure.subscribed_events
+    assert set(view.sources["cells"].data["angle"]) == {math.pi / 2}  # 20 narrow columns
+    store.select(state=[view.frame["state"][0]])  # a state's few cities: wide columns, values level
+    assert view.figure is figure and view.figure.renderers == renderers
+    cities = view.frame["location"].nunique()
+    assert cities < GeoMetricsHeatmap.UPRIGHT_FROM and set(view.sources["cells"].data["angle"]) == {0.0}
+    assert figure.x_range.end == cities and len(figure.xaxis.major_label_overrides) == cities
+    mapper = view._mapper
+    assert (mapper.low, mapper.high) == (-2.5, 2.5)  # a fixed scale: colours compare across filters
 
 
 def test_heatmap_empty_selection(warehouse_url):
@@ -275,7 +292,7 @@ def test_heatmap_nan_safe(warehouse_url):
     assert len(nan_rows) == 2 and nan_rows["zscore"].isna().all()
     ok = frame[(frame["metric"] == "avg_clv") & frame["value"].notna()]
     assert abs(ok["zscore"].mean()) < 1e-9  # NaN left out of the row's mean and sd
-    data = view.render(frame).get(0).data
+    data = heat_data(view, frame)
     assert set(data.loc[data["value"].isna(), "shown"]) == {"n/a"}
 
 
@@ -290,6 +307,6 @@ def test_cities_named_with_markup_show_as_text_and_a_click_sends_the_raw_state(h
     labels = [city_label(c, s) for c, s in zip(view.frame["city"], view.frame["state"])
               if c in set(RENAMES["city"].values()) or s == STATE]
     assert len(labels) >= len(RENAMES["city"]) + 1 and set(RENAMES["city"].values()) <= top
-    assert_shown_as_text(view._plot.object, labels)
+    assert_shown_as_text(view.figure, labels)
     click(view, bubble_point(view, int(view.frame.index[view.frame["state"] == STATE][0])))
     assert store.state == [STATE]

@@ -13,7 +13,7 @@ from bokeh.model import Model
 from dashboard.app import dashboard_views
 from dashboard.data import DataStore
 
-MAX_EVENTS_PER_VIEW = 12
+MAX_EVENTS_PER_VIEW = 24  # Panel's Plotly pane sends each changed array as an event of its own
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +68,10 @@ def test_a_highlight_change_sends_only_marks_and_runs_no_query(page, monkeypatch
                         fetch(table, ignore, filters))
     # every view's own dimensions at once would filter the others: one view's alone
     heatmap = next(v for v in views if v.title == "Transaction time heatmap")
-    others = [v for v in views if not set(v.own) & {"day_of_week", "transaction_hour"}]
+    others = [v for v in views if not {"day_of_week", "transaction_hour"} <= set(v.own)]
     events, before, after = _change(doc, store, day_of_week=[2], transaction_hour=[9])
     assert after == before
-    assert set(asked) == {v.table for v in others}  # the heatmap itself asked nothing
+    assert sorted(asked) == sorted(v.table for v in others)  # one query each; the heatmap's own: none
     columns = {e.cols and tuple(sorted(e.cols)) for e in events
-               if isinstance(e, ColumnDataChangedEvent) and e.column_source is heatmap.sources["cells"]}
+               if isinstance(e, ColumnDataChangedEvent) and e.model is heatmap.sources["cells"]}
     assert columns == {("alpha",)}
