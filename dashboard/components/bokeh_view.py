@@ -10,6 +10,7 @@ import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  the Bokeh backend, without hv.extension's notebook output
 import numpy as np
 import panel as pn
+from bokeh.document import Document
 from bokeh.events import DoubleTap, Tap
 from bokeh.models import ColumnDataSource
 
@@ -20,7 +21,10 @@ def holoviews_figure(element):
     """(Bokeh figure, HoloViews' handles: 'source', 'color_mapper' …) of an element, drawn once."""
     renderer = hv.renderer("bokeh")
     renderer.webgl = False  # canvas: small plots gain nothing from WebGL, software-rendered desktops lose
-    plot = renderer.get_plot(element)
+    plot = renderer.get_plot(element, doc=Document())
+    # only the Bokeh models are kept: untie the plot from the session's document (HoloViews hooks
+    # its clean-up there, and Panel's end of a session would then find its set of hooks changing)
+    plot.document = None
     return plot.state, plot.handles
 
 
