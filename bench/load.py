@@ -14,7 +14,7 @@ a PATCH-DOC, the message BokehJS sends when a choice is picked or removed.
 Latency of an action: from sending the change to the last patch of the server's answer. The
 charts answer in waves (`_SessionUpdate` in dashboard/components/base.py), one PATCH-DOC each:
 the first, 0.3 s after the queries start, redraws every chart whose data is ready and sets
-`updating` on the status line (`ViewStatus`) of each one still waiting; each later wave redraws
+`updating` on the status line (`ViewHeader`) of each one still waiting; each later wave redraws
 charts and clears their flag. So "a patch inside a chart's card has come and no status line is
 updating" is exactly "all 13 charts are redrawn" (`charts` below), no guess. The detail table
 and the address bar's query announce nothing, so the answer is over once the charts are redrawn
@@ -308,7 +308,7 @@ class Session:
                     if node not in inside:
                         inside.add(node)
                         todo.extend(refs.get(node, ()))
-                status = {m for m in inside if models.get(m, {}).get("name", "").startswith("ViewStatus")}
+                status = {m for m in inside if models.get(m, {}).get("name", "").startswith(("ViewStatus", "ViewHeader"))}
                 if status:  # a chart
                     self.status_ids |= status
                     self.chart_ids |= inside

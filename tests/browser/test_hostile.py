@@ -89,10 +89,17 @@ BOKEH_MARK_JS = "(match) => {" + WALK + """
   return null; }"""
 BOKEH_FACTORS_JS = "(column) => {" + WALK + """
   const pv = bokehPlots().find(v => v.model.renderers.some(r => r.data_source && r.data_source.data[column]));
-  return [...pv.model.x_range.factors, ...pv.model.y_range.factors]; }"""
+  const labels = (o) => !o ? [] : (o instanceof Map ? [...o.values()] : Object.values(o));
+  const axes = [...pv.model.below, ...pv.model.left].flatMap(a => labels(a.major_label_overrides));
+  return [...(pv.model.x_range.factors || []), ...(pv.model.y_range.factors || []), ...axes]; }"""
+# a legend item's label: a fixed text, or a column whose values it shows (one entry each)
 BOKEH_LEGENDS_JS = """() => { const out = [];
   for (const doc of Bokeh.documents) for (const m of doc._all_models.values())
-    if (m.type === 'Legend') out.push(...m.items.map(item => item.label && item.label.value));
+    if (m.type === 'Legend') for (const item of m.items) {
+      const label = item.label;
+      if (label && label.value !== undefined) out.push(label.value);
+      else if (label && label.field) for (const r of item.renderers) out.push(...(r.data_source.data[label.field] || []));
+    }
   return out; }"""
 
 
@@ -249,7 +256,7 @@ def test_bokeh_tooltips_axes_and_legends_show_names_as_text(tab):
     products = list(RENAMES["product_name"].values())
     hovers = [({"product_a": IMG, "product_b": QUOTES}, f"{IMG} × {QUOTES}"),  # affinity matrix cell
               ({"product": BOLD}, f"Product: {BOLD}"),  # network node
-              ({"merchant_category": IMG, "calendar_month": "December"}, f"Category: {IMG}")]  # seasonal point
+              ({"merchant_category": IMG, "month_name": "December"}, f"Category: {IMG}")]  # seasonal point
     for city, state in ((SCRIPT, "CA"), ("PHILADELPHIA", STATE)):  # geo metrics heatmap cells
         label = city_label(city, state)
         hovers.append(({"location": label, "metric_label": "Avg CLV"}, f"City: {label}"))
@@ -259,7 +266,7 @@ def test_bokeh_tooltips_axes_and_legends_show_names_as_text(tab):
     assert set(products) <= set(page.evaluate(BOKEH_FACTORS_JS, "count_label"))  # affinity axes
     cities = {city_label(c, s) for c, s in [(CITY_IMG, "NY"), (SCRIPT, "CA"), (BOLD, "IL"), (QUOTES, "TX"),
                                             (UNICODE, "AZ"), ("PHILADELPHIA", STATE)]}
-    assert cities <= set(page.evaluate(BOKEH_FACTORS_JS, "customers"))  # geo heatmap axis
+    assert cities <= set(page.evaluate(BOKEH_FACTORS_JS, "metric_label"))  # geo heatmap axis
     assert {IMG, QUOTES, UNICODE} <= set(page.evaluate(BOKEH_LEGENDS_JS))  # seasonal legend
 
 
