@@ -96,7 +96,8 @@ BOKEH_TARGET_JS = r"""([column, how, a, b]) => {
     let x, y;
     if (how === 'cell') {
       const xf = pv.model.x_range.factors, yf = pv.model.y_range.factors;
-      x = xf[a % xf.length]; y = yf[b % yf.length];
+      if (xf && yf) { x = xf[a % xf.length]; y = yf[b % yf.length]; }
+      else { x = a + 0.5; y = b + 0.5; }  // numeric axes: cell (i, j) spans [i, i + 1) x [j, j + 1)
     } else {
       const data = rs[0].data_source.data, i = b % data[names.find(n => data[n] !== undefined)].length;
       x = data[a[0]][i]; y = data[a[1]][i];
@@ -459,7 +460,8 @@ def _combined(results: dict, per_root: dict[str, list], label: str | None = None
 
 def format_table(results: dict) -> str:
     if "after" in results:
-        return "\n".join([f"{label}:\n" + format_table({**results, **results[label]}) for label in ("before", "after")]
+        common = {k: v for k, v in results.items() if k not in ("before", "after")}
+        return "\n".join([f"{label}:\n" + format_table({**common, **results[label]}) for label in ("before", "after")]
                          + [f"ratios before/after: {results.get('ratios', {})}"])
     s = results["click_to_redrawn_ms"]
     a = results.get("click_answered_ms", {})

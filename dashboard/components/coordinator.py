@@ -130,7 +130,8 @@ class Coordinator:
             try:
                 result = thunk()
             except WarehouseError as exc:
-                guarded(client, lambda: client.fail(str(exc)))
+                message = str(exc)
+                guarded(client, lambda: client.fail(message))
             else:
                 guarded(client, lambda: client.receive(result, key))
 
