@@ -16,6 +16,11 @@ import panel as pn
 from bokeh.document import Document
 from dashboard.app import dashboard_views
 from dashboard.data import DataStore
+try:
+    from dashboard.components.coordinator import wave  # one served wave: hold, and re-index only if asked
+except ImportError:  # an older checkout: Bokeh's freeze, as its sessions did
+    def wave(doc):
+        return doc.models.freeze()
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("--url", default=f"duckdb:///{Path(__file__).resolve().parent / 'data' / 'default.duckdb'}")
 p.add_argument("--name", default="change_cpu", help="results file: bench/results/NAME.json")
@@ -31,7 +36,7 @@ cpu = []
 for _ in range(3):
     for s in states:
         t = time.process_time()
-        with doc.models.freeze():
+        with wave(doc):
             store.select(**s) if s else store.clear()
         cpu.append(1000 * (time.process_time() - t))
 result = {"models": len(doc.models), "cpu_ms_median": round(statistics.median(cpu), 1),

@@ -45,13 +45,22 @@ def served() -> bool:
 
 @contextmanager
 def wave(doc):
-    """A wave of redraws as one document change: its events leave together (`hold`), and Bokeh
-    re-indexes the document's models once, when the wave is done (`freeze`), not per change."""
+    """A wave of redraws as one document change: its events leave together (`hold`). Bokeh
+    re-indexes all the document's models when a change may have added or dropped one; a wave
+    of data updates adds none, so the re-index (a walk of every model) runs once at the end, and
+    only if some change asked for it (Bokeh's own `freeze` always runs it)."""
     if doc is None:
         yield
         return
-    with pn.io.hold(doc), doc.models.freeze():
-        yield
+    models, asked = doc.models, []
+    models.invalidate = lambda: asked.append(True)  # this instance only, for this wave
+    try:
+        with pn.io.hold(doc):
+            yield
+    finally:
+        del models.invalidate
+        if asked:
+            models.invalidate()
 
 
 def guarded(client, draw) -> None:

@@ -52,22 +52,6 @@ def theme_colors() -> dict:
     return THEMES["dark" if pn.config.theme == "dark" else "light"]
 
 
-def write(target: dict, path: str, value) -> None:
-    """Set `value` at a Plotly path ("marker.line.width", "dimensions[2].values") in plain dicts and lists."""
-    keys = [int(k) if k.isdigit() else k for k in path.replace("[", ".").replace("]", "").split(".")]
-    for key in keys[:-1]:
-        target = target[key] if isinstance(key, int) else target.setdefault(key, {})
-    target[keys[-1]] = value
-
-
-def merge(target: dict, update: dict) -> None:
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            merge(target[key], value)
-        else:
-            target[key] = value
-
-
 def padded(low: float, high: float, pixels: float, below: float, above: float) -> list[float]:
     """[low, high] widened so that `below` / `above` pixels fit outside the data on an axis `pixels` long
     (a bubble centred on the last value is drawn whole, not cut at the axis)."""
@@ -87,20 +71,6 @@ class _Credit(PlotlyView):
 
     def summarize(self, df: pd.DataFrame) -> str:
         return f"{len(df)} groups · {int(df['customer_count'].sum()):,} customers"
-
-    def _patch(self, traces: list[dict], layout: dict) -> None:
-        """PlotlyView._patch without plotly.py's validation and change callbacks on each property
-        (~15 ms a trace: 100-140 ms an update for these figures, against 80 ms for all 13 views).
-        The build validated the figure; the updates are NumPy arrays of those types (and small
-        layout dicts), written into the figure's own dicts, which are what Panel's pane reads."""
-        if len(traces) != len(self.figure.data):
-            raise ValueError(f"{type(self).__name__} returned {len(traces)} traces for a figure of "
-                             f"{len(self.figure.data)}: the structure is fixed when it is built")
-        for data, properties in zip(self.figure._data, traces):
-            for path, value in properties.items():
-                write(data, path, value)
-        merge(self.figure._layout, layout)
-        self._plot.param.trigger("object")  # the pane diffs it: only changed arrays travel
 
     def slots(self, dimension: str, vocabulary, palette: dict) -> list[tuple[str, str]]:
         """(value, colour) per trace: the vocabulary, the warehouse's own values, then OTHER."""

@@ -12,6 +12,7 @@ import panel as pn
 import plotly.graph_objects as go
 
 from .base import View
+from .plotly_patch import flatten, send
 
 
 def dark(figure: go.Figure) -> None:
@@ -82,12 +83,7 @@ class PlotlyView(View):
         if len(traces) != len(self.figure.data):
             raise ValueError(f"{type(self).__name__} returned {len(traces)} traces for a figure of "
                              f"{len(self.figure.data)}: the structure is fixed when it is built")
-        for trace, properties in zip(self.figure.data, traces):
-            if properties:
-                trace.update(properties)
-        if layout:
-            self.figure.layout.update(layout)
-        self._plot.param.trigger("object")  # the pane diffs it: only changed arrays travel
+        send(self._plot, self.figure, [flatten(t) for t in traces], layout)
 
     # -- clicks -------------------------------------------------------------------------------------
     def _on_click(self, event) -> None:
