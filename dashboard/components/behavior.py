@@ -220,17 +220,21 @@ class EngagementRadar(_Segments):
                   "Customers: {customers}", "customer_segment", "raw", "scaled", "customers", "segment")
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
-        df = df.copy()
-        df["_txn_weight"] = df["customer_count"] * df["avg_transactions_90d"]  # = Σ n_txn of the group
-        rows = []
-        for segment, part in df.groupby("customer_segment", sort=False):
-            row = {"customer_segment": segment, "customer_count": int(part["customer_count"].sum())}
-            for col, *_ in RADAR_AXES:
-                weight = part["_txn_weight"] if col == "mobile_usage_pct" else part["customer_count"]
-                ok = part[col].notna() & weight.notna() & (weight > 0)
-                total = float(weight[ok].sum())
-                row[col] = float((part.loc[ok, col] * weight[ok]).sum()) / total if total > 0 else np.nan
-            rows.append(row)
+        # weighted means per segment in one groupby: Σ value·weight / Σ weight over the groups
+        # where both are known (weights: customers; for Mobile %, transactions = customers × avg)
+        count = df["customer_count"].astype(float)
+        transactions = count * df["avg_transactions_90d"]  # = Σ n_txn of the group
+        sums = {"customer_count": df["customer_count"]}
+        for col, *_ in RADAR_AXES:
+            weight = transactions if col == "mobile_usage_pct" else count
+            ok = df[col].notna() & weight.notna() & (weight > 0)
+            sums[f"{col} num"] = (df[col] * weight).where(ok, 0.0)
+            sums[f"{col} den"] = weight.where(ok, 0.0)
+        totals = pd.DataFrame(sums).groupby(df["customer_segment"], sort=False).sum()
+        rows = [{"customer_segment": segment, "customer_count": int(t["customer_count"]),
+                 **{col: t[f"{col} num"] / t[f"{col} den"] if t[f"{col} den"] > 0 else np.nan
+                    for col, *_ in RADAR_AXES}}
+                for segment, t in totals.iterrows()]
         out = pd.DataFrame(rows, columns=["customer_segment", "customer_count"] + [c for c, *_ in RADAR_AXES])
         for col, *_ in RADAR_AXES:
             top = out[col].max()
