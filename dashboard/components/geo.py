@@ -184,16 +184,18 @@ class GeoMetricsHeatmap(BokehView):
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         top = largest_cities(df, self.top_cities)
-        rows = []
-        for column, label, _fmt, better in METRICS:
-            part = top[["state", "city", "customer_count"]].copy()
-            part.insert(2, "location", [city_label(c, s) for c, s in zip(top["city"], top["state"])])
-            part["metric"], part["metric_label"] = column, label
-            part["value"] = top[column].astype(float)
-            part["zscore"] = row_zscores(part["value"], better)
-            rows.append(part)
         columns = ["state", "city", "location", "customer_count", "metric", "metric_label", "value", "zscore"]
-        return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
+        if not METRICS:
+            return pd.DataFrame(columns=columns)
+        n = len(top)  # one row per (metric, city), metric by metric
+        out = pd.concat([top[["state", "city", "customer_count"]]] * len(METRICS), ignore_index=True)
+        out.insert(2, "location", [city_label(c, s) for c, s in zip(top["city"], top["state"])] * len(METRICS))
+        out["metric"] = np.repeat([column for column, *_ in METRICS], n)
+        out["metric_label"] = np.repeat([label for _, label, *_ in METRICS], n)
+        out["value"] = np.concatenate([top[column].astype(float).to_numpy() for column, *_ in METRICS])
+        out["zscore"] = np.concatenate([row_zscores(top[column].astype(float), better).to_numpy()
+                                        for column, _, _, better in METRICS])
+        return out[columns]
 
     def summarize(self, df: pd.DataFrame) -> str:
         return f"{df['location'].nunique():,} cities"
