@@ -85,9 +85,10 @@ def _columns(model, updates: list[dict]) -> list[dict] | None:
     for source, sent, flat in zip(model.data_sources, model.data, updates):
         columns = {}
         for path, value in flat.items():
-            if isinstance(value, np.ndarray) and value.dtype.kind != "M" and path in source.data:
-                if not _same(source.data[path][0], value):
-                    columns[path] = [value]
+            column = path.replace("[", ".").replace("]", "")  # the pane's name: "dimensions.2.values"
+            if isinstance(value, np.ndarray) and value.dtype.kind != "M" and column in source.data:
+                if not _same(source.data[column][0], value):
+                    columns[column] = [value]
             elif isinstance(value, np.ndarray) or not _equal(read(sent, path), value):
                 return None  # a new array, or a changed scalar: the pane re-sends the trace
         changed.append(columns)
