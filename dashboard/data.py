@@ -19,7 +19,7 @@ import param
 import sqlalchemy as sa
 
 from .config import WarehouseError, database_url, describe_connect_error, duckdb_path, make_engine, mask_url
-from .shared_cache import cached
+from .shared_cache import cached, problems as cache_problems
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
 from .warehouse.detail import check as check_detail, count_query, page_query
@@ -290,6 +290,8 @@ class DataStore(param.Parameterized):
 
     def check(self) -> list[str]:
         """Contract problems of the warehouse (missing tables/columns), for a clear start-up message."""
+        if cache_problems():  # a malformed $DASHBOARD_CACHE_URL: said at start, like a bad database URL
+            return cache_problems()
         path = duckdb_path(self.url)
         if path is not None and not path.exists():
             return [f"there is no warehouse file at {path}; {BUILD_HINT}"]
