@@ -24,6 +24,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from throwaway import ThrowawayServer
+
 DATABASE = "warehouse"
 BUILDER = "builder"
 READER = "dashboard_reader"
@@ -61,7 +63,7 @@ def url(user: str, password: str | None, port: int, database: str = DATABASE) ->
                          port=port, database=database).render_as_string(hide_password=False)
 
 
-class PostgresServer:
+class PostgresServer(ThrowawayServer):
     """One cluster in a temp dir. `start()` initialises it on first use; `close()` removes it."""
 
     def __init__(self, port: int | None = None):
@@ -160,16 +162,6 @@ class PostgresServer:
                 self.stop()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> "PostgresServer":
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # -- SQL as an administrator ------------------------------------------------------------------
     def execute(self, *statements: str, as_url: str | None = None) -> None:

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from throwaway import ThrowawayServer
+
 from postgres_server import free_port
 
 
@@ -37,7 +39,7 @@ def unavailable() -> str | None:
     return None
 
 
-class RedisServer:
+class RedisServer(ThrowawayServer):
     """One redis-server process; `stop()` / `start()` keep the port, so clients find it again."""
 
     def __init__(self, maxmemory: str = "64mb"):
@@ -101,16 +103,6 @@ class RedisServer:
             self.stop()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> "RedisServer":
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _wait_closed(port: int, timeout: float = 10) -> None:

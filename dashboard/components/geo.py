@@ -37,16 +37,6 @@ def locate(city: str, state: str) -> tuple[float, float, str]:
     return (math.nan, math.nan, "unknown")
 
 
-
-
-
-
-
-
-
-
-
-
 def city_label(city: str, state: str) -> str:
     return f"{str(city).title()}, {state}"
 
