@@ -7,6 +7,7 @@ from __future__ import annotations
 import param
 
 from .controls import STATUS_JS, ViewStatus
+from .plotly_resize import RESIZE_GUARD_JS
 
 
 class ViewHeader(ViewStatus):
@@ -31,7 +32,7 @@ class ViewHeader(ViewStatus):
 button.view-csv { border: 1px solid #999; color: inherit; flex: none; }
 button.view-csv:hover { background: rgba(127,127,127,.2); }
 """]
-    _esm = STATUS_JS + """
+    _esm = STATUS_JS + RESIZE_GUARD_JS + """
     export function render({ model }) {
       const row = document.createElement("div");
       row.className = "view-header";
