@@ -1,5 +1,6 @@
 """Server CPU of one filter change with cached answers: all 13 views on one Bokeh document (as a
-served session holds them), each change drawn synchronously inside one `doc.models.freeze()`.
+served session holds them), each change drawn synchronously inside one wave (`coordinator.wave`:
+its events held, the models re-indexed only if a change asked; an older checkout: Bokeh's `freeze`).
 
     python -m bench.change_cpu [--url URL]      # prints and writes bench/results/change_cpu.json
 

@@ -12,7 +12,7 @@ holds the views' updates until then). A user action is a sidebar MultiChoice's `
 a PATCH-DOC, the message BokehJS sends when a choice is picked or removed.
 
 Latency of an action: from sending the change to the last patch of the server's answer. The
-charts answer in waves (`_SessionUpdate` in dashboard/components/base.py), one PATCH-DOC each:
+charts answer in waves (`Coordinator` in dashboard/components/coordinator.py), one PATCH-DOC each:
 the first, 0.3 s after the queries start, redraws every chart whose data is ready and sets
 `updating` on the status line (`ViewHeader`) of each one still waiting; each later wave redraws
 charts and clears their flag. So "a patch inside a chart's card has come and no status line is

@@ -290,8 +290,9 @@ class DataStore(param.Parameterized):
 
     def check(self) -> list[str]:
         """Contract problems of the warehouse (missing tables/columns), for a clear start-up message."""
-        if cache_problems():  # a malformed $DASHBOARD_CACHE_URL: said at start, like a bad database URL
-            return cache_problems()
+        problems = cache_problems()  # a malformed $DASHBOARD_CACHE_URL: said at start, like a bad database URL
+        if problems:
+            return problems
         path = duckdb_path(self.url)
         if path is not None and not path.exists():
             return [f"there is no warehouse file at {path}; {BUILD_HINT}"]

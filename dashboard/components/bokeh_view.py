@@ -15,6 +15,7 @@ from bokeh.events import DoubleTap, Tap
 from bokeh.models import ColumnDataSource
 
 from .base import View
+from .sources import patch
 
 
 def holoviews_figure(element):
@@ -34,28 +35,6 @@ def factor_at(factors, x) -> object | None:
         return None
     i = math.floor(float(x))
     return factors[i] if 0 <= i < len(factors) else None
-
-
-def _same(old, new) -> bool:
-    try:
-        return len(old) == len(new) and bool(np.array_equal(np.asarray(old), np.asarray(new)))
-    except (TypeError, ValueError):
-        return False
-
-
-def patch(source: ColumnDataSource, columns: dict) -> None:
-    """Set these columns on a source, sending only those that changed (all of them when the
-    number of rows changes: a source's columns must stay equally long)."""
-    rows = {len(v) for v in columns.values()}
-    if len(rows) > 1:
-        raise ValueError(f"columns of unequal length: { {k: len(v) for k, v in columns.items()} }")
-    current = next(iter(source.data.values()), None)
-    if current is not None and rows and len(current) != rows.pop():
-        source.data = {**{k: v[:0] for k, v in source.data.items() if k not in columns}, **columns}
-        return
-    changed = {k: v for k, v in columns.items() if k not in source.data or not _same(source.data[k], v)}
-    if changed:
-        source.data.update(changed)
 
 
 class BokehView(View):

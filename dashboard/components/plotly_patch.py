@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .sources import same
+
 _MISSING = object()
 
 
@@ -48,16 +50,6 @@ def read(target, path: str):
     return target
 
 
-def merge(target: dict, update: dict) -> None:
-    """Nested dict update (a layout's `xaxis.range` set without dropping its title), copying the
-    dicts it changes (as `write`)."""
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            merge(_own(target, key), value)
-        else:
-            target[key] = value
-
-
 def flatten(properties: dict, prefix: str = "") -> dict:
     """{"marker": {"size": a}} -> {"marker.size": a}: the pane names its columns by dotted path."""
     flat = {}
@@ -70,13 +62,6 @@ def flatten(properties: dict, prefix: str = "") -> dict:
     return flat
 
 
-def _same(old, new) -> bool:
-    try:
-        return old.shape == new.shape and old.dtype == new.dtype and bool(np.array_equal(old, new))
-    except (AttributeError, TypeError, ValueError):
-        return False
-
-
 def _columns(model, updates: list[dict]) -> list[dict] | None:
     """Per trace, the source columns that changed; None when an update cannot go by the sources."""
     if len(model.data_sources) != len(updates):
@@ -87,7 +72,7 @@ def _columns(model, updates: list[dict]) -> list[dict] | None:
         for path, value in flat.items():
             column = path.replace("[", ".").replace("]", "")  # the pane's name: "dimensions.2.values"
             if isinstance(value, np.ndarray) and value.dtype.kind != "M" and column in source.data:
-                if not _same(source.data[column][0], value):
+                if not same(source.data[column][0], value):
                     columns[column] = [value]
             elif isinstance(value, np.ndarray) or not _equal(read(sent, path), value):
                 return None  # a new array, or a changed scalar: the pane re-sends the trace
@@ -108,8 +93,8 @@ def send(pane, figure, updates: list[dict], layout: dict) -> None:
     for data, flat in zip(figure._data, updates):
         for path, value in flat.items():
             write(data, path, value)
-    if layout:
-        merge(figure._layout, layout)
+    for path, value in flatten(layout).items():  # nested or dotted ("coloraxis.cmin") alike
+        write(figure._layout, path, value)
     models = [model for model, _ in pane._models.values()]
     plans = [_columns(model, updates) for model in models]
     if any(plan is None for plan in plans):
@@ -119,7 +104,7 @@ def send(pane, figure, updates: list[dict], layout: dict) -> None:
         for source, columns in zip(model.data_sources, plan):
             if columns:
                 source.data.update(columns)
-        if layout:  # merge copied what it changed: the model's old layout still differs
+        if layout:  # `write` copied what it changed: the model's old layout still differs
             model.layout = dict(figure._layout)
         if layout or any(plan):
             model._render_count += 1

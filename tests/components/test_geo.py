@@ -310,3 +310,21 @@ def test_cities_named_with_markup_show_as_text_and_a_click_sends_the_raw_state(h
     assert_shown_as_text(view.figure, labels)
     click(view, bubble_point(view, int(view.frame.index[view.frame["state"] == STATE][0])))
     assert store.state == [STATE]
+
+
+def test_bubble_colour_scale_follows_the_filters_in_the_sent_layout(warehouse_url):
+    """The colour axis limits go to the browser as Plotly reads them (layout.coloraxis.cmin), not as
+    a key named "coloraxis.cmin", and follow the CLVs shown after a filter change."""
+    from bokeh.document import Document
+
+    store = make_store(warehouse_url)
+    view = GeoBubbleMap(store)
+    root = view._plot.get_root(Document())
+    model = view._plot._models[root.ref["id"]][0]
+    store.select(customer_segment=["Premium"])
+    clv = view.frame["avg_clv"].dropna()
+    sent = model.layout
+    assert not [k for k in sent if "." in k]
+    assert sent["coloraxis"]["cmin"] == pytest.approx(clv.min()) and sent["coloraxis"]["cmax"] == pytest.approx(clv.max())
+    assert sent["coloraxis"]["colorscale"]  # the build's settings kept beside the limits
+    assert view.figure.layout.coloraxis.cmin == pytest.approx(clv.min())

@@ -13,7 +13,7 @@ from bokeh.model import Model
 from dashboard.app import dashboard_views
 from dashboard.data import DataStore
 
-MAX_EVENTS_PER_VIEW = 24  # Panel's Plotly pane sends each changed array as an event of its own
+MAX_EVENTS_PER_VIEW = 12
 
 
 @pytest.fixture(scope="module")
