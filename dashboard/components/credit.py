@@ -272,7 +272,7 @@ class CreditRiskBubble(_Credit):
         """Explicit ranges holding every bubble whole (the largest radius and outline beyond the last
         value; the band labels' rows above the highest), the y title, and the bands in that x range."""
         reach = self.BUBBLE_PX / 2 + self.OUTLINE_PX
-        height = (self.figure.layout.height or self.height - 30) - self.MARGIN["t"] - self.MARGIN["b"]
+        height = (self.figure.layout.height or self.height) - self.MARGIN["t"] - self.MARGIN["b"]
         scores, risk = self._extents(frame)
         self._x_range = tuple(padded(*scores, self.PLOT_WIDTH_PX, reach, reach))
         y_range = padded(*risk, height, reach, reach + self.LABEL_ROWS_PX)

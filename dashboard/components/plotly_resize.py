@@ -5,6 +5,10 @@ height)` after every layout pass and style redraw of the page, even when the plo
 same; a data update re-lays out the page's cards, so each of the seven Plotly figures paid one
 full relayout more per click (the scatter matrix ~160 ms). This patches the view class once per
 page to skip that call when the plot already has that size (bench/README.md, "Session 9").
+A data update (`Plotly.react`) also carries the plot's current size: the layout Python sends has
+no width, so react re-sized the plot to its container and Panel's `Plots.resize` afterwards
+asked for one more relayout (`autosize`), and the resize pass another; with the size in the
+layout, react draws once at the final size and both find nothing to do.
 It runs with the first view header's module (every card has one), in a served page, a notebook
 and a saved HTML file alike; on a Panel without that view or method it does nothing.
 """
@@ -16,16 +20,30 @@ RESIZE_GUARD_JS = """
   const View = model && model.prototype.default_view;
   if (!View || !View.prototype.resize_layout || View.prototype.__sizeGuard) return false;
   const resize = View.prototype.resize_layout;
+  const layoutData = View.prototype._layout_data;
+  // the size Panel's resize_layout gives the plot
+  const size = (view) => [Math.min(view.model.width || view.el.clientWidth, view.model.max_width || Infinity),
+                          Math.min(view.model.height || view.el.clientHeight, view.model.max_height || Infinity)];
   View.prototype.__sizeGuard = true;
   View.prototype.resize_layout = function () {
     const full = this.container && this.container._fullLayout;
     if (this._rendered && full) {
-      const width = Math.min(this.model.width || this.el.clientWidth, this.model.max_width || Infinity);
-      const height = Math.min(this.model.height || this.el.clientHeight, this.model.max_height || Infinity);
+      const [width, height] = size(this);
       if (full.width === width && full.height === height) return;
     }
     resize.call(this);
   };
+  if (layoutData) {
+    View.prototype._layout_data = function () {
+      const layout = layoutData.call(this);
+      if (this._plotInitialized && this._rendered) {
+        const [width, height] = size(this);
+        if (layout.width == null && width > 0) layout.width = width;
+        if (layout.height == null && height > 0) layout.height = height;
+      }
+      return layout;
+    };
+  }
   return true;
 })();
 """

@@ -63,7 +63,7 @@ class PlotlyView(View):
     def _make_pane(self):
         self._last_click: tuple[dict | None, float] = (None, 0.0)
         self.figure = self.build()
-        self.figure.update_layout(height=self.height - 30, uirevision=self.title)  # keeps the user's zoom
+        self.figure.update_layout(height=self.height, uirevision=self.title)  # the pane's height; keeps the user's zoom
         if pn.config.theme == "dark":
             dark(self.figure)
         pane = pn.pane.Plotly(self.figure, link_figure=False, config=self.plotly_config(),
