@@ -20,7 +20,7 @@ import param
 from .. import offline
 from ..data import DataStore
 from .controls import ViewMessage
-from .coordinator import Coordinator
+from .coordinator import Coordinator, served, wave
 from .header import ViewHeader
 from .style import CARD_STYLES
 
@@ -57,6 +57,8 @@ class View(pn.viewable.Viewer):
         self._body = pn.Column(self._message, self._plot, sizing_mode="stretch_width", height=self.height)
         self._status = ViewHeader(self._on_status, heading=self.title, help=self.help, csv_name=f"{self.slug}.csv",
                                   sizing_mode="stretch_width", margin=(6, 4, 2, 0))
+        self._unsent = False  # the figure lags the frame: drawn when the card comes into sight
+        self._status.param.watch(self._on_seen, ["seen"])
         knobs = [p for p in self.param if p not in View.param]  # a subclass's thresholds, top-N …
         if knobs:
             self.param.watch(self._on_knob, knobs)
@@ -153,9 +155,24 @@ class View(pn.viewable.Viewer):
             self._message.failed(self.error, retrying=self.coordinator.retries)
         elif not self.shown:
             self._message.say("No data for this selection.", "Remove a filter chip or press Clear all.")
-        else:
-            (self.show if data else self.show_marks)(self.frame)
+        elif served() and not self._status.seen:  # out of sight: the frame and summary are current,
+            self._unsent = True                    # the figure is drawn when it is seen
             self._message.clear()
+        else:
+            (self.show if data or self._unsent else self.show_marks)(self.frame)
+            self._unsent = False
+            self._message.clear()
+
+    def _on_seen(self, event) -> None:
+        if event.new:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Draw what the figure has not been sent yet (the card came into sight, or it is saved)."""
+        if self._unsent and self.shown:
+            with wave(pn.state.curdoc):
+                self.show(self.frame)
+        self._unsent = False
 
     def _on_status(self, message) -> None:
         if message == {"reset": True}:  # the status line's Reset
@@ -193,6 +210,7 @@ class View(pn.viewable.Viewer):
 
     def save_html(self, path, title: str | None = None):
         """This view alone as one self-contained HTML file that opens offline (a snapshot)."""
+        self.catch_up()
         return offline.save_html(self, path, title)
 
     def __panel__(self):

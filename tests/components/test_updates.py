@@ -75,3 +75,62 @@ def test_a_highlight_change_sends_only_marks_and_runs_no_query(page, monkeypatch
     columns = {e.cols and tuple(sorted(e.cols)) for e in events
                if isinstance(e, ColumnDataChangedEvent) and e.model is heatmap.sources["cells"]}
     assert columns == {("alpha",)}
+
+
+def _sources(view) -> dict:
+    return {name: {k: list(v) for k, v in source.data.items()} for name, source in view.sources.items()}
+
+
+def test_a_view_out_of_sight_sends_its_figure_when_it_comes_into_sight(page, monkeypatch, warehouse_url):
+    """Served, a card the browser reports out of sight keeps its frame and summary current but
+    sends no figure data until it is seen; then it sends what a view built fresh would show."""
+    from dashboard.components import base
+    from dashboard.components.time import TimeHeatmap
+
+    store, views, doc = page
+    store.clear()
+    heatmap = next(v for v in views if v.title == "Transaction time heatmap")
+    header = heatmap.__panel__()[0]
+    shown_before = _sources(heatmap)
+    monkeypatch.setattr(base, "served", lambda: True)
+    header.param.update(seen=False)  # what the page's observer says when the card scrolls away
+    try:
+        events, _, _ = _change(doc, store, customer_segment=["Premium"])
+        fresh = TimeHeatmap(DataStore(warehouse_url))
+        fresh.store.select(customer_segment=["Premium"])
+        assert not any(isinstance(e, ColumnDataChangedEvent) and e.model in heatmap.sources.values() for e in events)
+        assert _sources(heatmap) == shown_before  # the figure waits ...
+        assert header.summary == fresh.summarize(fresh.frame)  # ... the status line does not
+        assert heatmap.frame.equals(fresh.frame)
+        assert _sources(fresh) != shown_before
+
+        events = []
+        doc.on_change(events.append)
+        header.param.update(seen=True)
+        doc.remove_on_change(events.append)
+        assert any(isinstance(e, ColumnDataChangedEvent) and e.model is heatmap.sources["cells"] for e in events)
+        assert _sources(heatmap) == _sources(fresh)
+    finally:
+        header.param.update(seen=True)
+        store.clear()
+
+
+def test_a_view_out_of_sight_is_drawn_before_it_is_saved(page, monkeypatch, warehouse_url, tmp_path):
+    from dashboard.components import base
+    from dashboard.components.time import TimeHeatmap
+
+    store, views, doc = page
+    store.clear()
+    heatmap = next(v for v in views if v.title == "Transaction time heatmap")
+    header = heatmap.__panel__()[0]
+    monkeypatch.setattr(base, "served", lambda: True)
+    header.param.update(seen=False)
+    try:
+        store.select(channel=["Online"])
+        heatmap.save_html(tmp_path / "heatmap.html")
+        fresh = TimeHeatmap(DataStore(warehouse_url))
+        fresh.store.select(channel=["Online"])
+        assert _sources(heatmap) == _sources(fresh)
+    finally:
+        header.param.update(seen=True)
+        store.clear()
