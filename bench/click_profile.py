@@ -44,7 +44,7 @@ def trace_self_ms(events: list[dict]) -> dict:
     for thread, items in spans.items():
         items.sort()
         own: collections.Counter = collections.Counter()
-        stack: list = []  # [end, name, child time]
+        stack: list = []  # [end, name, time of the events nested in it, duration]
         for ts, neg, name in items:
             while stack and stack[-1][0] <= ts:
                 end, n, child, dur = stack.pop()

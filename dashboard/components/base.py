@@ -20,7 +20,7 @@ import param
 from .. import offline
 from ..data import DataStore
 from .controls import ViewMessage
-from .coordinator import Coordinator, served, wave
+from .coordinator import Coordinator, guarded, served, wave
 from .header import ViewHeader
 from .style import CARD_STYLES
 
@@ -171,7 +171,7 @@ class View(pn.viewable.Viewer):
         """Draw what the figure has not been sent yet (the card came into sight, or it is saved)."""
         if self._unsent and self.shown:
             with wave(pn.state.curdoc):
-                self.show(self.frame)
+                guarded(self, lambda: self.show(self.frame))
         self._unsent = False
 
     def _on_status(self, message) -> None:

@@ -11,7 +11,11 @@ from bokeh.document.events import ColumnDataChangedEvent, ModelChangedEvent
 from bokeh.model import Model
 
 from dashboard.app import dashboard_views
+from dashboard.components import base
+from dashboard.components.time import TimeHeatmap
 from dashboard.data import DataStore
+
+from .helpers import make_store
 
 MAX_EVENTS_PER_VIEW = 12
 
@@ -77,60 +81,48 @@ def test_a_highlight_change_sends_only_marks_and_runs_no_query(page, monkeypatch
     assert columns == {("alpha",)}
 
 
+
 def _sources(view) -> dict:
     return {name: {k: list(v) for k, v in source.data.items()} for name, source in view.sources.items()}
 
 
-def test_a_view_out_of_sight_sends_its_figure_when_it_comes_into_sight(page, monkeypatch, warehouse_url):
-    """Served, a card the browser reports out of sight keeps its frame and summary current but
-    sends no figure data until it is seen; then it sends what a view built fresh would show."""
-    from dashboard.components import base
-    from dashboard.components.time import TimeHeatmap
-
+@pytest.fixture
+def out_of_sight(page, monkeypatch):
+    """The heatmap of the served-like page, its card reported out of sight by the browser."""
     store, views, doc = page
     store.clear()
     heatmap = next(v for v in views if v.title == "Transaction time heatmap")
     header = heatmap.__panel__()[0]
-    shown_before = _sources(heatmap)
     monkeypatch.setattr(base, "served", lambda: True)
     header.param.update(seen=False)  # what the page's observer says when the card scrolls away
-    try:
-        events, _, _ = _change(doc, store, customer_segment=["Premium"])
-        fresh = TimeHeatmap(DataStore(warehouse_url))
-        fresh.store.select(customer_segment=["Premium"])
-        assert not any(isinstance(e, ColumnDataChangedEvent) and e.model in heatmap.sources.values() for e in events)
-        assert _sources(heatmap) == shown_before  # the figure waits ...
-        assert header.summary == fresh.summarize(fresh.frame)  # ... the status line does not
-        assert heatmap.frame.equals(fresh.frame)
-        assert _sources(fresh) != shown_before
-
-        events = []
-        doc.on_change(events.append)
-        header.param.update(seen=True)
-        doc.remove_on_change(events.append)
-        assert any(isinstance(e, ColumnDataChangedEvent) and e.model is heatmap.sources["cells"] for e in events)
-        assert _sources(heatmap) == _sources(fresh)
-    finally:
-        header.param.update(seen=True)
-        store.clear()
-
-
-def test_a_view_out_of_sight_is_drawn_before_it_is_saved(page, monkeypatch, warehouse_url, tmp_path):
-    from dashboard.components import base
-    from dashboard.components.time import TimeHeatmap
-
-    store, views, doc = page
+    yield store, doc, heatmap, header
+    header.param.update(seen=True)
     store.clear()
-    heatmap = next(v for v in views if v.title == "Transaction time heatmap")
-    header = heatmap.__panel__()[0]
-    monkeypatch.setattr(base, "served", lambda: True)
-    header.param.update(seen=False)
-    try:
-        store.select(channel=["Online"])
-        heatmap.save_html(tmp_path / "heatmap.html")
-        fresh = TimeHeatmap(DataStore(warehouse_url))
-        fresh.store.select(channel=["Online"])
-        assert _sources(heatmap) == _sources(fresh)
-    finally:
-        header.param.update(seen=True)
-        store.clear()
+
+
+def test_a_view_out_of_sight_sends_its_figure_when_it_comes_into_sight(out_of_sight, warehouse_url):
+    """Served, a card the browser reports out of sight keeps its frame and summary current but
+    sends no figure data until it is seen; then it sends what a view built fresh would show."""
+    store, doc, heatmap, header = out_of_sight
+    shown_before = _sources(heatmap)
+    events, _, _ = _change(doc, store, customer_segment=["Premium"])
+    fresh = TimeHeatmap(make_store(warehouse_url, customer_segment=["Premium"]))
+    assert not any(isinstance(e, ColumnDataChangedEvent) and e.model in heatmap.sources.values() for e in events)
+    assert _sources(heatmap) == shown_before  # the figure waits ...
+    assert header.summary == fresh.summarize(fresh.frame)  # ... the status line does not
+    assert heatmap.frame.equals(fresh.frame)
+    assert _sources(fresh) != shown_before
+
+    events = []
+    doc.on_change(events.append)
+    header.param.update(seen=True)
+    doc.remove_on_change(events.append)
+    assert any(isinstance(e, ColumnDataChangedEvent) and e.model is heatmap.sources["cells"] for e in events)
+    assert _sources(heatmap) == _sources(fresh)
+
+
+def test_a_view_out_of_sight_is_drawn_before_it_is_saved(out_of_sight, warehouse_url, tmp_path):
+    store, doc, heatmap, header = out_of_sight
+    store.select(channel=["Online"])
+    heatmap.save_html(tmp_path / "heatmap.html")
+    assert _sources(heatmap) == _sources(TimeHeatmap(make_store(warehouse_url, channel=["Online"])))
