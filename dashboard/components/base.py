@@ -20,7 +20,7 @@ import param
 from .. import offline
 from ..data import DataStore
 from .controls import ViewMessage
-from .coordinator import Coordinator, guarded, served, wave
+from .coordinator import Coordinator, guarded, served
 from .header import ViewHeader
 from .style import CARD_STYLES
 
@@ -164,14 +164,13 @@ class View(pn.viewable.Viewer):
             self._message.clear()
 
     def _on_seen(self, event) -> None:
-        if event.new:
-            self.catch_up()
+        if event.new and self._unsent:
+            self.coordinator.sighted(self)
 
     def catch_up(self) -> None:
         """Draw what the figure has not been sent yet (the card came into sight, or it is saved)."""
         if self._unsent and self.shown:
-            with wave(pn.state.curdoc):
-                guarded(self, lambda: self.show(self.frame))
+            self.show(self.frame)
         self._unsent = False
 
     def _on_status(self, message) -> None:
@@ -210,7 +209,7 @@ class View(pn.viewable.Viewer):
 
     def save_html(self, path, title: str | None = None):
         """This view alone as one self-contained HTML file that opens offline (a snapshot)."""
-        self.catch_up()
+        guarded(self, self.catch_up)
         return offline.save_html(self, path, title)
 
     def __panel__(self):

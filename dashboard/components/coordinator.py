@@ -6,7 +6,8 @@ caches nothing itself (the store does) and owns the timing: every query of one c
 once in worker threads; a newer change overtakes an answer still on its way (tickets); answers
 are drawn in waves, each one document change; spinners show only for answers slower than
 SPINNER_AFTER_S; failed clients are asked again every RETRY_AFTER_S until they answer; a
-cancel stops the query in the database.
+cancel stops the query in the database. A served view out of sight draws nothing; the cards a
+scroll brings into sight together catch up in one wave (`sighted`).
 
 A client implements:
     request() -> (thunk, key) | None    what to run in a worker thread (None: nothing to fetch)
@@ -35,6 +36,7 @@ from ..data import FILTER_PARAMETERS, DataStore
 log = logging.getLogger(__name__)
 SPINNER_AFTER_S = 0.3
 RETRY_AFTER_S = 5.0
+SIGHTED_GATHER_MS = 30  # a scroll reports each card coming into sight apart: they are drawn together
 
 
 def served() -> bool:
@@ -86,6 +88,8 @@ class Coordinator:
         self._asked: "weakref.WeakKeyDictionary[object, object]" = weakref.WeakKeyDictionary()
         self._gathering: list | None = None  # clients of the change being gathered this tick
         self._retrying: list | None = None
+        self._sighted: list | None = None  # clients come into sight, to catch up in the next wave
+        self._pending: "weakref.WeakKeyDictionary[object, int]" = weakref.WeakKeyDictionary()  # answer on its way: ticket
         store.param.watch(self._on_filters, list(FILTER_PARAMETERS))
 
     @classmethod
@@ -155,6 +159,7 @@ class Coordinator:
             if asked is not None:
                 self._asked[client] = asked[1]
                 tasks[client] = asyncio.ensure_future(self._fetch(loop, *asked))
+                self._pending[client] = tickets[client]
         waiting = set(tasks.values())
         done: set = set()
         if waiting:
@@ -168,7 +173,7 @@ class Coordinator:
                     client.waiting(False)
                     guarded(client, client.remark)
                 elif task in done:
-                    self._apply(client, task)
+                    self._apply(client, task, tickets[client])
                 else:
                     client.waiting(True)
         while waiting:
@@ -176,7 +181,9 @@ class Coordinator:
             with set_curdoc(self.doc), wave(self.doc):
                 for client, task in tasks.items():
                     if task in done and self.current(client, tickets[client]):
-                        self._apply(client, task)
+                        self._apply(client, task, tickets[client])
+        for client in tasks:  # overtaken ones
+            self._settled(client, tickets[client])
         self._retry_later([c for c in clients if c.failed and self.current(c, tickets[c])])
 
     @staticmethod
@@ -186,14 +193,39 @@ class Coordinator:
         except WarehouseError as exc:
             return None, key, str(exc)
 
-    @staticmethod
-    def _apply(client, task) -> None:
+    def _settled(self, client, ticket: int) -> None:
+        if self._pending.get(client) == ticket:
+            del self._pending[client]
+
+    def _apply(self, client, task, ticket: int) -> None:
+        self._settled(client, ticket)
         result, key, error = task.result()
         client.waiting(False)
         if error:
             guarded(client, lambda: client.fail(error))
         else:
             guarded(client, lambda: client.receive(result, key))
+
+    def sighted(self, client) -> None:
+        """`client` came into sight with a figure behind its frame: drawn within SIGHTED_GATHER_MS,
+        in one wave with the others the same scroll brought in (each would be a message, and a
+        page layout, of its own). One whose answer is on its way is drawn by that answer's wave."""
+        if not served():
+            guarded(client, client.catch_up)
+            return
+        self.doc = pn.state.curdoc
+        if self._sighted is None:
+            self._sighted = []
+            self.doc.add_timeout_callback(self._draw_sighted, SIGHTED_GATHER_MS)
+        if client not in self._sighted:
+            self._sighted.append(client)
+
+    def _draw_sighted(self) -> None:
+        clients, self._sighted = self._sighted or [], None
+        with set_curdoc(self.doc), wave(self.doc):
+            for client in clients:
+                if client not in self._pending:
+                    guarded(client, client.catch_up)
 
     def cancel(self, client) -> None:
         """Drop the answer `client` waits for and stop its query in the database."""

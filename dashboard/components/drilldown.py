@@ -16,8 +16,9 @@ import param
 
 from ..config import WarehouseError
 from ..data import DataStore
-from .coordinator import Coordinator
-from .controls import ViewMessage, ViewStatus
+from .coordinator import Coordinator, served
+from .controls import ViewMessage
+from .header import SightedStatus
 from .style import CARD_STYLES
 
 
@@ -80,9 +81,12 @@ class DetailTable(pn.viewable.Viewer):
         for move, button in self._buttons.items():
             button.on_click(lambda _, move=move: self.go(self._target(move)))
         # 'Rows 1–25 of 1,500 customers', with a spinner while a page loads. Its messages (none
-        # without Cancel, Retry or Reset, which this table does not offer) are ignored.
-        self._status = ViewStatus(lambda _: None, cancellable=False, width=300, margin=(4, 12),
-                                  stylesheets=[".view-status { font-size: 1em; opacity: 0.9; }"])  # the pager's words
+        # without Cancel, Retry or Reset, which this table does not offer) are ignored. It says
+        # whether the card is in sight: served, a change reaches the table when it is seen.
+        self._status = SightedStatus(lambda _: None, cancellable=False, card_hops=3, width=300, margin=(4, 12),
+                                     stylesheets=[".view-status { font-size: 1em; opacity: 0.9; }"])  # the pager's words
+        self._behind = False  # a change came while the card was out of sight: asked when seen
+        self._status.param.watch(self._on_seen, ["seen"])
         # Messages cover the table (no relayout, see ViewMessage); the body is at least as tall as the box.
         self._message = ViewMessage(cover=MESSAGE_HEIGHT, height=0, sizing_mode="stretch_width", margin=0)
         self._body = pn.Column(self._message, *self._tables.values(), sizing_mode="stretch_width", margin=0,
@@ -147,11 +151,19 @@ class DetailTable(pn.viewable.Viewer):
 
     # -- the coordinator's client ---------------------------------------------------------------------
     def request(self):
+        if served() and not self._status.seen:  # no query, no table drawn for a card no one sees
+            self._behind = True
+            return None
         filters = self.store.filters()
         if filters != self._filters:
             self._want = 1  # another selection: its first page
         request = (self.kind, self._want, self.page_size, *self._sort)
         return partial(self._load, *request), (filters, request)
+
+    def _on_seen(self, event) -> None:
+        if event.new and self._behind:
+            self._behind = False
+            self.coordinator.update([self])
 
     def receive(self, answer, key) -> None:
         self._filters = key[0]

@@ -12,19 +12,51 @@ from .plotly_resize import RESIZE_GUARD_JS
 NEAR_PX = 300  # a card this close to the screen counts as seen: its data is there as it scrolls in
 
 
-class ViewHeader(ViewStatus):
+# Whether the element `card_hops` shadow hosts above `el` (its card) is on the screen or within NEAR_PX.
+SIGHT_JS = f"const NEAR_PX = {NEAR_PX};\n" + """
+function watchSight(model, el) {
+  const observer = new IntersectionObserver((entries) => {
+    const on = entries[entries.length - 1].isIntersecting;
+    if (model.seen !== on) model.seen = on;
+  }, {rootMargin: `${NEAR_PX}px 0px`});
+  requestAnimationFrame(() => {  // attached by now: walk up to the card
+    let node = el;
+    for (let i = 0; i < model.card_hops; i++) {
+      const host = node.getRootNode().host;
+      if (!host) break;
+      node = host;
+    }
+    observer.observe(node);
+  });
+  model.on("remove", () => observer.disconnect());
+}
+"""
+
+
+class SightedStatus(ViewStatus):
+    """A status line that also tells the server whether its card is in sight (`seen`), so a
+    served client can leave its card alone until it is."""
+
+    seen = param.Boolean(default=True, doc="Whether the card is on the screen or near it (the browser "
+                         "says so as the page scrolls)")
+    card_hops = param.Integer(default=2, doc="Shadow hosts from this line up to its card (header: 2, "
+                              "a line in a row of the card: 3)")
+
+    _esm = STATUS_JS + SIGHT_JS + """
+    export function render({ model }) { const line = statusLine(model); watchSight(model, line); return line; }
+    """
+
+
+class ViewHeader(SightedStatus):
     """Title, help ('?', its text on hover or focus), status line and 'CSV'. A click on CSV comes
     back as {'csv': True}; the owner answers by setting `csv` to {'n': a new number, 'text': …},
-    which the browser saves as `csv_name`. It also tells the server whether the card is in sight
-    (`seen`), so a served view can leave its figure alone until it is."""
+    which the browser saves as `csv_name`. Its `seen` lets a served view leave its figure alone
+    until the card is in sight."""
 
     heading = param.String(default="", doc="The view's title")
     help = param.String(default="", doc="What the view shows (the '?' tooltip)")
     csv_name = param.String(default="data.csv", doc="The downloaded file's name")
     csv = param.Dict(default={}, doc="{'n', 'text'}: the CSV to save (a new n for each download)")
-    seen = param.Boolean(default=True, doc="Whether the card is on the screen or near it (the browser "
-                         "says so as the page scrolls): a served view sends its figure's data only then")
-
     _stylesheets = ViewStatus._stylesheets + ["""
 .view-header { display: flex; align-items: center; gap: 6px; min-width: 0; }
 .view-header h4 { margin: 0 4px 0 8px; font-size: 1.1em; font-weight: 600; white-space: nowrap;
@@ -37,7 +69,7 @@ class ViewHeader(ViewStatus):
 button.view-csv { border: 1px solid #999; color: inherit; flex: none; }
 button.view-csv:hover { background: rgba(127,127,127,.2); }
 """]
-    _esm = STATUS_JS + RESIZE_GUARD_JS + f"const NEAR_PX = {NEAR_PX};\n" + """
+    _esm = STATUS_JS + RESIZE_GUARD_JS + SIGHT_JS + """
     export function render({ model }) {
       const row = document.createElement("div");
       row.className = "view-header";
@@ -60,17 +92,7 @@ button.view-csv:hover { background: rgba(127,127,127,.2); }
         setTimeout(() => URL.revokeObjectURL(a.href), 60000);
       });
       row.append(title, help, statusLine(model), csv);
-      // on the screen or within NEAR_PX of it: the card (the header's card, else the header itself)
-      const observer = new IntersectionObserver((entries) => {
-        const on = entries[entries.length - 1].isIntersecting;
-        if (model.seen !== on) model.seen = on;
-      }, {rootMargin: `${NEAR_PX}px 0px`});
-      requestAnimationFrame(() => {
-        const header = row.getRootNode().host;
-        const card = header && header.getRootNode().host;
-        observer.observe(card || header || row);
-      });
-      model.on("remove", () => observer.disconnect());
+      watchSight(model, row);
       return row;
     }
     """

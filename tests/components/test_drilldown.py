@@ -181,3 +181,26 @@ def test_served_queries_run_later_the_newest_wins_and_failures_retry(warehouse_u
 def test_it_works_alone_in_a_notebook_cell(warehouse_url):
     root = pn.panel(DetailTable(DataStore(warehouse_url))).get_root()
     assert root is not None
+
+
+def test_served_out_of_sight_it_asks_nothing_until_it_is_seen(warehouse_url, monkeypatch):
+    """Served, a change while the table's card is out of sight runs no page query and draws no
+    rows; when the card comes into sight it shows the first page of the current selection."""
+    store = DataStore(warehouse_url)
+    view = DetailTable(store)
+    shown, asked, detail = view.frame, [], store.detail
+    store.detail = lambda *args: asked.append(args) or detail(*args)
+    executed = []
+    monkeypatch.setattr(coordinator, "served", lambda: True)
+    monkeypatch.setattr(drilldown, "served", lambda: True)
+    monkeypatch.setattr(pn.state, "execute", lambda callback, **kw: executed.append(callback))
+    with set_curdoc(Document()):
+        view._status.param.update(seen=False)  # what the page's observer says when the card scrolls away
+        store.select(customer_segment=["Premium"])
+        _in_own_loop(executed[-1]())
+        assert asked == [] and view.frame is shown and view._table.value.equals(shown)
+        view._status.param.update(seen=True)
+        _in_own_loop(executed[-1]())
+    fresh = DetailTable(make_store(warehouse_url, customer_segment=["Premium"]))
+    assert len(asked) == 1 and view.frame.equals(fresh.frame) and view._table.value.equals(fresh.frame)
+    assert view._status.summary == fresh._status.summary

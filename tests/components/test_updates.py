@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import panel as pn
 import pytest
 from bokeh.document import Document
+from panel.io.state import set_curdoc
 from bokeh.document.events import ColumnDataChangedEvent, ModelChangedEvent
 from bokeh.model import Model
 
 from dashboard.app import dashboard_views
 from dashboard.components import base
+from dashboard.components import coordinator as coordinator_module
 from dashboard.components.time import TimeHeatmap
 from dashboard.data import DataStore
 
@@ -83,7 +86,9 @@ def test_a_highlight_change_sends_only_marks_and_runs_no_query(page, monkeypatch
 
 
 def _sources(view) -> dict:
-    return {name: {k: list(v) for k, v in source.data.items()} for name, source in view.sources.items()}
+    """A Bokeh view's data sources as plain lists (a line's points are arrays of their own)."""
+    plain = lambda x: x.tolist() if isinstance(x, np.ndarray) else x  # noqa: E731
+    return {name: {k: [plain(x) for x in v] for k, v in source.data.items()} for name, source in view.sources.items()}
 
 
 @pytest.fixture
@@ -119,6 +124,36 @@ def test_a_view_out_of_sight_sends_its_figure_when_it_comes_into_sight(out_of_si
     doc.remove_on_change(events.append)
     assert any(isinstance(e, ColumnDataChangedEvent) and e.model is heatmap.sources["cells"] for e in events)
     assert _sources(heatmap) == _sources(fresh)
+
+
+def test_cards_that_come_into_sight_together_are_drawn_in_one_wave(page, warehouse_url, monkeypatch):
+    """A scroll reports each card that comes into sight apart; they are drawn together, once,
+    each then showing what a view built fresh shows."""
+    store, views, doc = page
+    store.clear()
+    cards = [v for v in views if v.title in ("Transaction time heatmap", "Seasonal spending by category")]
+    monkeypatch.setattr(base, "served", lambda: True)  # the change itself is drawn synchronously
+    try:
+        for view in cards:
+            view.__panel__()[0].param.update(seen=False)
+        store.select(channel=["Online"])
+        fresh = [type(v)(make_store(warehouse_url, channel=["Online"])) for v in cards]
+        assert all(_sources(v) != _sources(f) for v, f in zip(cards, fresh))  # both wait
+        callbacks = set(doc.session_callbacks)
+        monkeypatch.setattr(coordinator_module, "served", lambda: True)
+        with set_curdoc(doc):
+            for view in cards:
+                view.__panel__()[0].param.update(seen=True)
+        (draw,) = set(doc.session_callbacks) - callbacks  # one draw for both, a moment later
+        assert all(_sources(v) != _sources(f) for v, f in zip(cards, fresh))
+        doc.remove_timeout_callback(draw)
+        draw.callback()
+        assert all(_sources(v) == _sources(f) for v, f in zip(cards, fresh))
+    finally:
+        monkeypatch.undo()
+        for view in cards:
+            view.__panel__()[0].param.update(seen=True)
+        store.clear()
 
 
 def test_a_view_out_of_sight_is_drawn_before_it_is_saved(out_of_sight, warehouse_url, tmp_path):
