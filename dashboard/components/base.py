@@ -139,6 +139,10 @@ class View(pn.viewable.Viewer):
     def failed(self) -> bool:
         return bool(self.error)
 
+    @property
+    def in_sight(self) -> bool:
+        return self._status.seen
+
     def refresh(self) -> None:
         """Fetch (if the filters that concern this view changed) and draw, now."""
         self.coordinator._run_now([self])

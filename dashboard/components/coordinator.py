@@ -17,6 +17,7 @@ A client implements:
     waiting(on: bool)                   show or hide its spinner
     stop(key)                           stop that query in the database (cancel)
     failed -> bool                      whether its last request failed
+    in_sight -> bool                    whether its card is on the screen (drawn first)
 Outside a served session (a notebook, a script, a test) requests run at once, synchronously.
 """
 from __future__ import annotations
@@ -164,18 +165,23 @@ class Coordinator:
         done: set = set()
         if waiting:
             done, waiting = await asyncio.wait(waiting, timeout=SPINNER_AFTER_S)
-        with set_curdoc(self.doc), wave(self.doc):
-            for client in clients:
-                if not self.current(client, tickets[client]):
-                    continue  # a newer change (or a cancel) took over
-                task = tasks.get(client)
-                if task is None:  # only the highlight changed (or a change undone before its answer)
-                    client.waiting(False)
-                    guarded(client, client.remark)
-                elif task in done:
-                    self._apply(client, task, tickets[client])
-                else:
-                    client.waiting(True)
+        # the cards on the screen first, in a wave of their own: it leaves before the others are drawn
+        behind = [c for c in clients if not c.in_sight]
+        for part in ([c for c in clients if c not in behind], behind):
+            if part is behind and behind:
+                await asyncio.sleep(0)  # let the first wave's message go out
+            with set_curdoc(self.doc), wave(self.doc):
+                for client in part:
+                    if not self.current(client, tickets[client]):
+                        continue  # a newer change (or a cancel) took over
+                    task = tasks.get(client)
+                    if task is None:  # only the highlight changed (or a change undone before its answer)
+                        client.waiting(False)
+                        guarded(client, client.remark)
+                    elif task in done:
+                        self._apply(client, task, tickets[client])
+                    else:
+                        client.waiting(True)
         while waiting:
             done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             with set_curdoc(self.doc), wave(self.doc):

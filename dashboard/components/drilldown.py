@@ -185,6 +185,10 @@ class DetailTable(pn.viewable.Viewer):
     def failed(self) -> bool:
         return bool(self.error)
 
+    @property
+    def in_sight(self) -> bool:
+        return self._status.seen
+
     def _load(self, kind: str, page: int, page_size: int, sort: str, descending: bool):
         """(request, rows, total, error); a page past the end (the selection shrank) becomes the last."""
         try:
