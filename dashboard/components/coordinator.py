@@ -6,8 +6,9 @@ caches nothing itself (the store does) and owns the timing: every query of one c
 once in worker threads; a newer change overtakes an answer still on its way (tickets); answers
 are drawn in waves, each one document change; spinners show only for answers slower than
 SPINNER_AFTER_S; failed clients are asked again every RETRY_AFTER_S until they answer; a
-cancel stops the query in the database. A served view out of sight draws nothing; the cards a
-scroll brings into sight together catch up in one wave (`sighted`).
+cancel stops the query in the database. A change draws the clients in sight first, in a wave of
+their own; a served view out of sight sends no figure data, and the cards a scroll brings into
+sight together catch up in one wave (`sighted`).
 
 A client implements:
     request() -> (thunk, key) | None    what to run in a worker thread (None: nothing to fetch)
