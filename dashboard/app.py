@@ -112,9 +112,11 @@ def _body(store: DataStore, link: views.Permalink, sections: list[tuple[str, lis
 def _excel_button(store: DataStore, shown: list) -> pn.widgets.FileDownload:
     """Every view's shown frame under the current filters, one sheet each."""
     def export():
+        for view in shown:
+            view.settle()  # a view out of sight may lag the filters
         return workbook(shown, store.describe(), store.url, store.build_info()["built_at"])
     return pn.widgets.FileDownload(callback=export, filename="banking_dashboard.xlsx", label="Excel workbook",
-                                   button_type="primary", sizing_mode="stretch_width",
+                                   color="primary", sizing_mode="stretch_width",
                                    description="Every chart's data under the current filters, a sheet each")
 
 

@@ -58,6 +58,8 @@ class View(pn.viewable.Viewer):
         self._status = ViewHeader(self._on_status, heading=self.title, help=self.help, csv_name=f"{self.slug}.csv",
                                   sizing_mode="stretch_width", margin=(6, 4, 2, 0))
         self._unsent = False  # the figure lags the frame: drawn when the card comes into sight
+        self._behind = False  # the frame lags the filters (they changed out of sight): asked for when seen
+        self._settling = False  # an export or a save wants the frame now, in sight or not
         self._status.param.watch(self._on_seen, ["seen"])
         knobs = [p for p in self.param if p not in View.param]  # a subclass's thresholds, top-N …
         if knobs:
@@ -110,7 +112,11 @@ class View(pn.viewable.Viewer):
     # -- the coordinator's client ------------------------------------------------------------------
     def request(self):
         key = self.store.filters(self.own)
+        self._behind = False
         if key == self._key and not self.error:  # e.g. only the highlight changed
+            return None
+        if served() and not self._status.seen and not self._settling:  # no query, no pandas for a card
+            self._behind = True                                          # no one sees: asked for when seen
             return None
         return partial(self.store.fetch, self.table, self.own, key), key
 
@@ -127,7 +133,8 @@ class View(pn.viewable.Viewer):
         self._draw(data=False)
 
     def remark(self) -> None:
-        self._draw(data=False)
+        if not self._behind:  # a frame that lags the filters has no highlight worth sending
+            self._draw(data=False)
 
     def waiting(self, on: bool) -> None:
         self._status.updating = on
@@ -140,12 +147,12 @@ class View(pn.viewable.Viewer):
         return bool(self.error)
 
     @property
-    def in_sight(self) -> bool:
-        return self._status.seen
+    def behind(self) -> bool:
+        return self._behind
 
     def refresh(self) -> None:
         """Fetch (if the filters that concern this view changed) and draw, now."""
-        self.coordinator._run_now([self])
+        self.coordinator.run_now([self])
 
     def _on_knob(self, *events) -> None:
         self._key = None  # re-transform (the query itself is a cache hit)
@@ -168,7 +175,7 @@ class View(pn.viewable.Viewer):
             self._message.clear()
 
     def _on_seen(self, event) -> None:
-        if event.new and self._unsent:
+        if event.new and (self._behind or self._unsent):
             self.coordinator.sighted(self)
 
     def catch_up(self) -> None:
@@ -176,6 +183,15 @@ class View(pn.viewable.Viewer):
         if self._unsent and self.shown:
             self.show(self.frame)
         self._unsent = False
+
+    def settle(self) -> None:
+        """Make the frame current now, out of sight or not: what an export or a save holds."""
+        if self._behind:
+            self._settling = True
+            try:
+                self.coordinator.run_now([self])
+            finally:
+                self._settling = False
 
     def _on_status(self, message) -> None:
         if message == {"reset": True}:  # the status line's Reset
@@ -206,6 +222,7 @@ class View(pn.viewable.Viewer):
             self.store.select(**{d: [] for d in self.own})
 
     def _csv(self) -> io.StringIO:
+        self.settle()
         buffer = io.StringIO()
         (self.frame if self.frame is not None else pd.DataFrame()).to_csv(buffer, index=False)
         buffer.seek(0)
@@ -213,6 +230,7 @@ class View(pn.viewable.Viewer):
 
     def save_html(self, path, title: str | None = None):
         """This view alone as one self-contained HTML file that opens offline (a snapshot)."""
+        self.settle()
         guarded(self, self.catch_up)
         return offline.save_html(self, path, title)
 

@@ -6,9 +6,9 @@ caches nothing itself (the store does) and owns the timing: every query of one c
 once in worker threads; a newer change overtakes an answer still on its way (tickets); answers
 are drawn in waves, each one document change; spinners show only for answers slower than
 SPINNER_AFTER_S; failed clients are asked again every RETRY_AFTER_S until they answer; a
-cancel stops the query in the database. A change draws the clients in sight first, in a wave of
-their own; a served view out of sight sends no figure data, and the cards a scroll brings into
-sight together catch up in one wave (`sighted`).
+cancel stops the query in the database. A served client whose card is out of sight asks for
+nothing (no query, no pandas, no figure data) and says it is `behind`; the cards a scroll brings
+into sight together are asked for, or sent what their figure lacks, in one wave (`sighted`).
 
 A client implements:
     request() -> (thunk, key) | None    what to run in a worker thread (None: nothing to fetch)
@@ -18,7 +18,8 @@ A client implements:
     waiting(on: bool)                   show or hide its spinner
     stop(key)                           stop that query in the database (cancel)
     failed -> bool                      whether its last request failed
-    in_sight -> bool                    whether its card is on the screen (drawn first)
+    behind -> bool                      whether it skipped a change out of sight (asked when seen)
+    catch_up()                          send what its figure lacks (it came into sight)
 Outside a served session (a notebook, a script, a test) requests run at once, synchronously.
 """
 from __future__ import annotations
@@ -103,7 +104,7 @@ class Coordinator:
     def add(self, client) -> None:
         """A new client: asked for its data now (synchronously: it is being built)."""
         self.clients.append(client)
-        self._run_now([client])
+        self.run_now([client])
 
     def _on_filters(self, *events) -> None:
         self.update(self.clients)
@@ -112,7 +113,7 @@ class Coordinator:
         """Ask these clients again (a filter or a knob changed)."""
         clients = list(clients)
         if not served():
-            self._run_now(clients)
+            self.run_now(clients)
             return
         self.doc = pn.state.curdoc
         if self._gathering is None:  # the first client of this change: run them all on the next tick
@@ -134,7 +135,7 @@ class Coordinator:
         return self._tickets.get(client) == ticket
 
     # -- synchronous (notebook, script, test) -------------------------------------------------------
-    def _run_now(self, clients: list) -> None:
+    def run_now(self, clients: list) -> None:
         for client in clients:
             self.ticket(client)
             asked = client.request()
@@ -166,23 +167,18 @@ class Coordinator:
         done: set = set()
         if waiting:
             done, waiting = await asyncio.wait(waiting, timeout=SPINNER_AFTER_S)
-        # the cards on the screen first, in a wave of their own: it leaves before the others are drawn
-        behind = [c for c in clients if not c.in_sight]
-        for part in ([c for c in clients if c not in behind], behind):
-            if part is behind and behind:
-                await asyncio.sleep(0)  # let the first wave's message go out
-            with set_curdoc(self.doc), wave(self.doc):
-                for client in part:
-                    if not self.current(client, tickets[client]):
-                        continue  # a newer change (or a cancel) took over
-                    task = tasks.get(client)
-                    if task is None:  # only the highlight changed (or a change undone before its answer)
-                        client.waiting(False)
-                        guarded(client, client.remark)
-                    elif task in done:
-                        self._apply(client, task, tickets[client])
-                    else:
-                        client.waiting(True)
+        with set_curdoc(self.doc), wave(self.doc):
+            for client in clients:
+                if not self.current(client, tickets[client]):
+                    continue  # a newer change (or a cancel) took over
+                task = tasks.get(client)
+                if task is None:  # only the highlight changed, the card is out of sight, or nothing changed
+                    client.waiting(False)
+                    guarded(client, client.remark)
+                elif task in done:
+                    self._apply(client, task, tickets[client])
+                else:
+                    client.waiting(True)
         while waiting:
             done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             with set_curdoc(self.doc), wave(self.doc):
@@ -191,7 +187,7 @@ class Coordinator:
                         self._apply(client, task, tickets[client])
         for client in tasks:  # overtaken ones
             self._settled(client, tickets[client])
-        self._retry_later([c for c in clients if c.failed and self.current(c, tickets[c])])
+        self._retry_later([c for c in clients if c.failed and not c.behind and self.current(c, tickets[c])])
 
     @staticmethod
     async def _fetch(loop, thunk, key):
@@ -214,11 +210,12 @@ class Coordinator:
             guarded(client, lambda: client.receive(result, key))
 
     def sighted(self, client) -> None:
-        """`client` came into sight with a figure behind its frame: drawn within SIGHTED_GATHER_MS,
-        in one wave with the others the same scroll brought in (each would be a message, and a
-        page layout, of its own). One whose answer is on its way is drawn by that answer's wave."""
+        """`client` came into sight behind the filters or with a figure behind its frame: asked
+        for or drawn within SIGHTED_GATHER_MS, with the others the same scroll brought in (each
+        would be a message, and a page layout, of its own). One whose answer is on its way is
+        drawn by that answer's wave."""
         if not served():
-            guarded(client, client.catch_up)
+            self.run_now([client]) if client.behind else guarded(client, client.catch_up)
             return
         self.doc = pn.state.curdoc
         if self._sighted is None:
@@ -229,10 +226,12 @@ class Coordinator:
 
     def _draw_sighted(self) -> None:
         clients, self._sighted = self._sighted or [], None
-        with set_curdoc(self.doc), wave(self.doc):
-            for client in clients:
-                if client not in self._pending:
-                    guarded(client, client.catch_up)
+        with set_curdoc(self.doc):
+            self.update([c for c in clients if c.behind])
+            with wave(self.doc):
+                for client in clients:
+                    if not client.behind and client not in self._pending:
+                        guarded(client, client.catch_up)
 
     def cancel(self, client) -> None:
         """Drop the answer `client` waits for and stop its query in the database."""

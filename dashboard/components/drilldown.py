@@ -151,8 +151,8 @@ class DetailTable(pn.viewable.Viewer):
 
     # -- the coordinator's client ---------------------------------------------------------------------
     def request(self):
-        if served() and not self._status.seen:  # no query, no table drawn for a card no one sees
-            self._behind = True
+        self._behind = served() and not self._status.seen
+        if self._behind:  # no query, no table drawn for a card no one sees
             return None
         filters = self.store.filters()
         if filters != self._filters:
@@ -162,8 +162,7 @@ class DetailTable(pn.viewable.Viewer):
 
     def _on_seen(self, event) -> None:
         if event.new and self._behind:
-            self._behind = False
-            self.coordinator.update([self])
+            self.coordinator.sighted(self)
 
     def receive(self, answer, key) -> None:
         self._filters = key[0]
@@ -186,8 +185,11 @@ class DetailTable(pn.viewable.Viewer):
         return bool(self.error)
 
     @property
-    def in_sight(self) -> bool:
-        return self._status.seen
+    def behind(self) -> bool:
+        return self._behind
+
+    def catch_up(self) -> None:
+        """Nothing: a page is drawn when it arrives."""
 
     def _load(self, kind: str, page: int, page_size: int, sort: str, descending: bool):
         """(request, rows, total, error); a page past the end (the selection shrank) becomes the last."""

@@ -79,15 +79,31 @@ def expected_summaries(url: str, selection: dict[str, list]) -> dict[str, str]:
     return {v.title: v.summarize(v.frame) if v.frame is not None and not v.frame.empty else "" for v in views}
 
 
+def view_cards(page):
+    return page.locator(".view-card:not(.detail-card)")
+
+
+def visit(page, index: int) -> None:
+    """Scroll the `index`th view's card into sight, as a reader would (a card out of sight is
+    brought up to date when it comes into sight)."""
+    view_cards(page).nth(index).evaluate("card => card.scrollIntoView({block: 'center'})")
+
+
 def reach(page, want: dict[str, str], timeout: float = 90) -> dict[str, str]:
-    """Wait until every view's summary is `want` (what an in-process store computes), and say
-    which views differ if they never get there. A definite target, not "nothing moved for a
-    while": a last wave of cached answers draws without a spinner, seconds after the click."""
+    """Wait until every view's summary is `want` (what an in-process store computes), scrolling
+    to each view that differs in turn, and say which views differ if they never get there. A
+    definite target, not "nothing moved for a while"."""
     seen: dict = {}
 
     def matches():
         seen["now"] = loaded(page)
-        return seen["now"] if seen["now"] == want else None
+        if seen["now"] == want:
+            return seen["now"]
+        behind = [i for i, t in enumerate(TITLES) if seen["now"].get(t) != want[t]]
+        if behind:
+            seen["turn"] = seen.get("turn", -1) + 1
+            visit(page, behind[seen["turn"] % len(behind)])
+        return None
 
     try:
         return wait_until(matches, timeout=timeout, message="the views to show the expected figures")

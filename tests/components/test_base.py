@@ -96,23 +96,6 @@ def test_one_change_updates_every_view_and_only_the_slow_one_spins(warehouse_url
     assert views[2].frame is radar_frame  # the radar draws segments itself: highlighted, not re-queried
 
 
-def test_the_views_on_the_screen_are_drawn_first_in_a_wave_of_their_own(warehouse_url):
-    """Answers all in: the cards in sight are drawn (and their message leaves) before the cards
-    out of sight take their new frames and status lines."""
-    store = DataStore(warehouse_url)
-    views = [cls(store) for cls in VIEWS]
-    views[0].__panel__()[0].param.update(seen=False)  # the heatmap's card is scrolled away
-    drawn = []
-    for view in views:
-        view._status.param.watch(lambda e, title=view.title: drawn.append(title), ["summary"])
-    _quietly(store, channel=["Online"])
-    expected = _expected(warehouse_url, channel=["Online"])  # every answer in the cache: one first wave
-    _in_own_loop(_update(store, views)._run())
-    assert drawn == [MerchantTreemap.title, EngagementRadar.title, TimeHeatmap.title]
-    for view in views:
-        assert view.frame.equals(expected[view.title]), view.title
-
-
 def test_a_newer_change_overtakes_a_slow_answer(warehouse_url):
     store, treemap, _ = _treemap_slow_on_premium(warehouse_url)
 

@@ -199,7 +199,11 @@ def test_served_out_of_sight_it_asks_nothing_until_it_is_seen(warehouse_url, mon
         store.select(customer_segment=["Premium"])
         _in_own_loop(executed[-1]())
         assert asked == [] and view.frame is shown and view._table.value.equals(shown)
+        callbacks = set(pn.state.curdoc.session_callbacks)
         view._status.param.update(seen=True)
+        (gather,) = set(pn.state.curdoc.session_callbacks) - callbacks  # the cards a scroll brings, together
+        pn.state.curdoc.remove_timeout_callback(gather)
+        gather.callback()
         _in_own_loop(executed[-1]())
     fresh = DetailTable(make_store(warehouse_url, customer_segment=["Premium"]))
     assert len(asked) == 1 and view.frame.equals(fresh.frame) and view._table.value.equals(fresh.frame)

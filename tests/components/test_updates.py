@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import panel as pn
 import pytest
 from bokeh.document import Document
@@ -12,13 +13,14 @@ from panel.io.state import set_curdoc
 from bokeh.document.events import ColumnDataChangedEvent, ModelChangedEvent
 from bokeh.model import Model
 
-from dashboard.app import dashboard_views
+from dashboard.app import _excel_button, dashboard_views
 from dashboard.components import base
 from dashboard.components import coordinator as coordinator_module
 from dashboard.components.time import TimeHeatmap
 from dashboard.data import DataStore
 
 from .helpers import make_store
+from .test_base import _in_own_loop
 
 MAX_EVENTS_PER_VIEW = 12
 
@@ -91,6 +93,14 @@ def _sources(view) -> dict:
     return {name: {k: [plain(x) for x in v] for k, v in source.data.items()} for name, source in view.sources.items()}
 
 
+def _asking(store, monkeypatch) -> list:
+    """The tables the store is asked for from now on."""
+    asked, fetch = [], store.fetch
+    monkeypatch.setattr(store, "fetch", lambda table, ignore=(), filters=None: asked.append(table) or
+                        fetch(table, ignore, filters))
+    return asked
+
+
 @pytest.fixture
 def out_of_sight(page, monkeypatch):
     """The heatmap of the served-like page, its card reported out of sight by the browser."""
@@ -105,30 +115,33 @@ def out_of_sight(page, monkeypatch):
     store.clear()
 
 
-def test_a_view_out_of_sight_sends_its_figure_when_it_comes_into_sight(out_of_sight, warehouse_url):
-    """Served, a card the browser reports out of sight keeps its frame and summary current but
-    sends no figure data until it is seen; then it sends what a view built fresh would show."""
+def test_a_view_out_of_sight_asks_nothing_until_it_comes_into_sight(page, out_of_sight, warehouse_url, monkeypatch):
+    """Served, a card the browser reports out of sight runs no query, no pandas and sends nothing
+    on a filter change; when it is seen it shows what a view built fresh would show."""
     store, doc, heatmap, header = out_of_sight
-    shown_before = _sources(heatmap)
+    shown_before, frame_before, summary_before = _sources(heatmap), heatmap.frame, header.summary
+    asked = _asking(store, monkeypatch)
     events, _, _ = _change(doc, store, customer_segment=["Premium"])
     fresh = TimeHeatmap(make_store(warehouse_url, customer_segment=["Premium"]))
-    assert not any(isinstance(e, ColumnDataChangedEvent) and e.model in heatmap.sources.values() for e in events)
-    assert _sources(heatmap) == shown_before  # the figure waits ...
-    assert header.summary == fresh.summarize(fresh.frame)  # ... the status line does not
-    assert heatmap.frame.equals(fresh.frame)
+    sharing = sum(v.table == TimeHeatmap.table for v in page[1]) - 1  # the channel area reads it too
+    assert asked.count(TimeHeatmap.table) == sharing and len(asked) > sharing  # the others were asked
+    assert not any(getattr(e, "model", None) in heatmap.sources.values() for e in events)
+    assert _sources(heatmap) == shown_before and heatmap.frame is frame_before and header.summary == summary_before
     assert _sources(fresh) != shown_before
 
     events = []
     doc.on_change(events.append)
-    header.param.update(seen=True)
+    header.param.update(seen=True)  # unserved coordinator: asked for at once
     doc.remove_on_change(events.append)
+    assert asked.count(TimeHeatmap.table) == sharing + 1
     assert any(isinstance(e, ColumnDataChangedEvent) and e.model is heatmap.sources["cells"] for e in events)
-    assert _sources(heatmap) == _sources(fresh)
+    assert _sources(heatmap) == _sources(fresh) and heatmap.frame.equals(fresh.frame)
+    assert header.summary == fresh.summarize(fresh.frame)
 
 
-def test_cards_that_come_into_sight_together_are_drawn_in_one_wave(page, warehouse_url, monkeypatch):
-    """A scroll reports each card that comes into sight apart; they are drawn together, once,
-    each then showing what a view built fresh shows."""
+def test_cards_that_come_into_sight_together_are_asked_for_in_one_wave(page, warehouse_url, monkeypatch):
+    """A scroll reports each card that comes into sight apart; they are asked for together, in
+    one change of the coordinator, each then showing what a view built fresh shows."""
     store, views, doc = page
     store.clear()
     cards = [v for v in views if v.title in ("Transaction time heatmap", "Seasonal spending by category")]
@@ -139,16 +152,19 @@ def test_cards_that_come_into_sight_together_are_drawn_in_one_wave(page, warehou
         store.select(channel=["Online"])
         fresh = [type(v)(make_store(warehouse_url, channel=["Online"])) for v in cards]
         assert all(_sources(v) != _sources(f) for v, f in zip(cards, fresh))  # both wait
-        callbacks = set(doc.session_callbacks)
+        callbacks, runs = set(doc.session_callbacks), []
         monkeypatch.setattr(coordinator_module, "served", lambda: True)
+        monkeypatch.setattr(pn.state, "execute", lambda callback, **kw: runs.append(callback))
         with set_curdoc(doc):
             for view in cards:
                 view.__panel__()[0].param.update(seen=True)
-        (draw,) = set(doc.session_callbacks) - callbacks  # one draw for both, a moment later
-        assert all(_sources(v) != _sources(f) for v, f in zip(cards, fresh))
-        doc.remove_timeout_callback(draw)
-        draw.callback()
+            (gather,) = set(doc.session_callbacks) - callbacks  # one for both, a moment later
+            doc.remove_timeout_callback(gather)
+            gather.callback()
+        assert len(runs) == 1 and all(_sources(v) != _sources(f) for v, f in zip(cards, fresh))
+        _in_own_loop(runs[0]())
         assert all(_sources(v) == _sources(f) for v, f in zip(cards, fresh))
+        assert all(v.frame.equals(f.frame) for v, f in zip(cards, fresh))
     finally:
         monkeypatch.undo()
         for view in cards:
@@ -156,8 +172,21 @@ def test_cards_that_come_into_sight_together_are_drawn_in_one_wave(page, warehou
         store.clear()
 
 
-def test_a_view_out_of_sight_is_drawn_before_it_is_saved(out_of_sight, warehouse_url, tmp_path):
+def test_a_view_out_of_sight_is_current_when_saved_or_exported(out_of_sight, warehouse_url, tmp_path):
     store, doc, heatmap, header = out_of_sight
     store.select(channel=["Online"])
+    fresh = TimeHeatmap(make_store(warehouse_url, channel=["Online"]))
+    heatmap._on_status({"csv": True})  # the status line's CSV button
+    assert header.csv["text"] == fresh._csv().getvalue()
     heatmap.save_html(tmp_path / "heatmap.html")
-    assert _sources(heatmap) == _sources(TimeHeatmap(make_store(warehouse_url, channel=["Online"])))
+    assert _sources(heatmap) == _sources(fresh)
+
+
+def test_the_excel_workbook_holds_the_current_frames_of_views_out_of_sight(out_of_sight, warehouse_url):
+    store, doc, heatmap, header = out_of_sight
+    store.select(customer_segment=["Business"])  # no query for the heatmap: its frame lags
+    book = pd.read_excel(_excel_button(store, [heatmap]).callback(), sheet_name=None)
+    fresh = TimeHeatmap(make_store(warehouse_url, customer_segment=["Business"])).frame
+    (sheet,) = [v for k, v in book.items() if k != "Filters"]
+    pd.testing.assert_frame_equal(sheet, fresh.astype({c: float for c in fresh.select_dtypes("number")}),
+                                  check_dtype=False, check_exact=False, rtol=1e-9)
