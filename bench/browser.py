@@ -15,10 +15,12 @@ What is timed: a recorder in the page notes every change of the views' summaries
 Bokeh's idle state with the page's clock (sampled every 25 ms), and the time of the click
 (`pointerdown`). After the page settles, the chips say what the selection is; an in-process
 `DataStore` with that selection computes what every view must say (as tests/browser/ does). The
-latency is from the click to the first moment after which every view's summary equals that and
-no spinner is on. A click whose final page disagrees with the in-process store is reported as
-a mismatch (and left out of the latency figures), one that changes no filter as missed.
-Also counted per click: websocket messages and bytes the server sent.
+latency is from the click to the first moment after which every view in sight (its card on the
+screen or within NEAR_PX of it: a served view out of sight asks for nothing) says that and no
+spinner is on. Then each view out of sight is scrolled to, untimed for the click, and must come
+to say it too (`sight_ms`: from the scroll to its summary). A click whose page disagrees with the
+in-process store is reported as a mismatch (and left out of the latency figures), one that
+changes no filter as missed. Also counted per click: websocket messages and bytes the server sent.
 
 With `--cached`, each sequence is first played once untimed and cleared, so the timed clicks
 ask only for answers already in the server's query cache (what the drawing path costs alone).
@@ -42,6 +44,7 @@ if __package__ in (None, ""):  # `python bench/browser.py`: make the repo import
 from bench.common import run_and_report  # noqa: E402
 from bench._browser_common import (N_VIEWS, ROOT, TITLES, VIEW_STATE_JS, Page, check_warehouse, chromium,  # noqa: E402
                                    machine_info, percentile, start_timed_server, wait_full_render)
+from dashboard.components.header import NEAR_PX  # noqa: E402
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from tests.browser.test_dashboard import (HEATMAP_BOX_JS, chips, expected_summaries,  # noqa: E402
                                           selection_from_chips)
@@ -260,15 +263,58 @@ class _Quiet:
         return info["age"] >= quiet_s * 1000 and not info["loading"] and info["idle"]
 
 
-def _settle(page, quiet: _Quiet, timeout_s: float, quiet_s: float, want: list[str] | None = None) -> bool:
-    """Wait until everything is quiet (and, given `want`, the page shows it); False on timeout."""
+# Which views' cards are on the screen or near it (as the page's IntersectionObserver sees them,
+# a little inside its margin so that a card counted here is surely counted there).
+VIEW_CARDS_JS = r"""const cards = [], kids = (x) => x.shadowRoot ? [...x.shadowRoot.children, ...x.children] : [...x.children];
+  const find = (x) => { for (const c of kids(x)) {
+    if (c.classList.contains('view-card') && !c.classList.contains('detail-card')) cards.push(c); else find(c); } };
+  find(document.body);"""
+NEAR_JS = "(near) => {" + VIEW_CARDS_JS + r"""
+  return cards.map((c) => { const r = c.getBoundingClientRect(); return r.bottom > -near && r.top < innerHeight + near; });
+}"""
+SCROLL_TO_CARD_JS = "(i) => {" + VIEW_CARDS_JS + " cards[i].scrollIntoView({block: 'center'}); }"
+
+
+def _in_sight(page) -> list[bool]:
+    return page.evaluate(NEAR_JS, NEAR_PX - 20)
+
+
+def _masked(summaries: list[str], near: list[bool] | None) -> list:
+    return summaries if near is None else [s if n else None for s, n in zip(summaries, near)]
+
+
+def _last_summaries(page) -> list[str]:
+    return page.evaluate("() => window.__bench.log[window.__bench.log.length - 1].summaries")
+
+
+def _settle(page, quiet: _Quiet, timeout_s: float, quiet_s: float, want: list[str] | None = None,
+            near: list[bool] | None = None) -> bool:
+    """Wait until everything is quiet (and, given `want`, the views `near` show it); False on timeout."""
     deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline:
-        if quiet(page, quiet_s) and (want is None or page.evaluate(
-                "() => window.__bench.log[window.__bench.log.length - 1].summaries") == want):
+        if quiet(page, quiet_s) and (want is None or _masked(_last_summaries(page), near) == _masked(want, near)):
             return True
         time.sleep(0.1)
     return False
+
+
+def _sight_check(page, want: list[str], near: list[bool], timeout_s: float) -> tuple[list[float], list[int]]:
+    """Scroll to each view that was out of sight and wait for it to say `want`: (ms from each
+    scroll to its summary, the indices of views that never did)."""
+    times, wrong = [], []
+    for i, was_near in enumerate(near):
+        if was_near:
+            continue
+        page.evaluate(SCROLL_TO_CARD_JS, i)
+        start, deadline = time.perf_counter(), time.perf_counter() + timeout_s
+        while _last_summaries(page)[i] != want[i]:
+            if time.perf_counter() > deadline:
+                wrong.append(i)
+                break
+            time.sleep(0.02)
+        else:
+            times.append(round(1000 * (time.perf_counter() - start), 1))
+    return times, wrong
 
 
 def _tally_patches(contents) -> dict[str, int]:
@@ -284,11 +330,11 @@ def _tally_patches(contents) -> dict[str, int]:
     return dict(tally.most_common())
 
 
-def _redrawn_at(log: list[dict], expected: list[str]) -> float | None:
-    """Page time from which every summary equals `expected` and no spinner is on, to the end."""
-    at = None
+def _redrawn_at(log: list[dict], expected: list[str], near: list[bool]) -> float | None:
+    """Page time from which every summary `near` equals `expected` and no spinner is on, to the end."""
+    at, expected = None, _masked(expected, near)
     for entry in log:
-        ok = entry["summaries"] == expected and entry["loading"] == 0
+        ok = _masked(entry["summaries"], near) == expected and entry["loading"] == 0
         at = (entry["t"] if at is None else at) if ok else None
     return at
 
@@ -338,13 +384,14 @@ def run_sequence(browser, url: str, clicks: int, seed: int, expected: Expected, 
                 continue
             changed = _wait_chips(tab.page, before_chips, min(timeout_s, 60.0))
             record["chips_after"] = chips(tab.page)
+            near = record["in_sight"] = _in_sight(tab.page)
             if changed:
                 # quiet first (so the in-process computation below does not compete with the page),
                 # then, if the page does not show the expected figures yet, wait for them
                 _settle(tab.page, quiet, timeout_s, quiet_s)
                 selection, want = expected(record["chips_after"])
                 record["selection"] = {d: [str(v) for v in vs] for d, vs in selection.items()}
-                _settle(tab.page, quiet, timeout_s, quiet_s, want)
+                _settle(tab.page, quiet, timeout_s, quiet_s, want, near)
             else:
                 _settle(tab.page, quiet, timeout_s, quiet_s)
             settled = time.perf_counter()
@@ -365,19 +412,22 @@ def run_sequence(browser, url: str, clicks: int, seed: int, expected: Expected, 
                 progress(f"  {i + 1:>2}. {action[0]:<24} missed (no filter changed)")
                 continue
             got = rec["log"][-1]["summaries"]
-            at = _redrawn_at(rec["log"], want)
-            if got != want or at is None or rec["click"] is None:
+            at = _redrawn_at(rec["log"], want, near)
+            record["sight_ms"], wrong = _sight_check(tab.page, want, near, min(timeout_s, 60.0))
+            if wrong:
+                got = _last_summaries(tab.page)
+            if _masked(got, near) != _masked(want, near) or wrong or at is None or rec["click"] is None:
                 record.update(status="mismatch", shown=dict(zip(TITLES, got)), expected=dict(zip(TITLES, want)))
                 progress(f"  {i + 1:>2}. {action[0]:<24} MISMATCH with the in-process store")
             else:
                 answered = max([at, *rec["ws"], *rec["long"]])  # last message in, main thread idle
                 record.update(status="ok", ms=round(at - rec["click"], 1), answered_ms=round(answered - rec["click"], 1),
-                              long_tasks=len(rec["long"]),
+                              long_tasks=len(rec["long"]), views_in_sight=sum(near),
                               views_changed=sum(a != b for a, b in zip(before, want)),
                               changes_logged=len(rec["log"]) - 1)
                 progress(f"  {i + 1:>2}. {action[0]:<24} {record['ms']:>7.0f} ms shown, "
                          f"{record['answered_ms']:>7.0f} ms answered  "
-                         f"({record['views_changed']:>2} views changed, "
+                         f"({record['views_changed']:>2} views changed, {sum(near)} in sight, "
                          f"first change {record.get('first_change_ms', 0):.0f} ms, "
                          f"{record['ws_messages']} ws messages, {record['ws_bytes'] / 1e3:.0f} kB) "
                          f"-> {', '.join(record['chips_after']) or 'no filters'}")
@@ -422,6 +472,9 @@ def summarize(results: dict, runs: list[dict]) -> dict:
         "n": len(ms), "p50": round(percentile(ms, 50), 1), "p95": round(percentile(ms, 95), 1),
         "max": round(max(ms), 1) if ms else None, "mean": round(statistics.fmean(ms), 1) if ms else None,
         "samples": ms}
+    sight = [t for c in ok for t in c.get("sight_ms", [])]
+    results["scroll_to_current_ms"] = {"n": len(sight), "p50": round(percentile(sight, 50), 1),
+                                       "p95": round(percentile(sight, 95), 1)}
     answered = [c["answered_ms"] for c in ok if "answered_ms" in c]
     results["click_answered_ms"] = {
         "n": len(answered), "p50": round(percentile(answered, 50), 1), "p95": round(percentile(answered, 95), 1),
