@@ -10,6 +10,8 @@ neither makes a model. Nothing here knows SQL or how a figure is drawn.
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from functools import partial
 from typing import ClassVar
 
@@ -23,6 +25,40 @@ from .controls import ViewMessage
 from .coordinator import Coordinator, guarded, served
 from .header import ViewHeader
 from .style import CARD_STYLES
+
+
+class _Shaped:
+    """The frames views made from answers, shared by every session of the process (the answers
+    themselves are in the store's query cache): a served view whose transform is a function of
+    the answer and its knobs alone skips the pandas of a state another session, or itself, has
+    already shown. Bounded; keyed by the warehouse build, so a rebuild misses."""
+
+    MAX = 1024
+
+    def __init__(self):
+        self._frames: "OrderedDict[tuple, pd.DataFrame]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, view: "View", raw: pd.DataFrame, key) -> pd.DataFrame:
+        if not view.shares_frames or not served():  # one session alone shares nothing
+            return view.transform(raw)
+        store = view.store
+        name = (type(view), store.url, str(store.build_info()["built_at"]), key,
+                tuple(getattr(view, k) for k in view._knobs))
+        with self._lock:
+            frame = self._frames.get(name)
+            if frame is not None:
+                self._frames.move_to_end(name)
+                return frame.copy()  # a view's frame is its own
+        frame = view.transform(raw)
+        with self._lock:
+            self._frames[name] = frame.copy()
+            while len(self._frames) > self.MAX:
+                self._frames.popitem(last=False)
+        return frame
+
+
+SHAPED = _Shaped()
 
 
 def view_titles() -> set[str]:
@@ -43,6 +79,7 @@ class View(pn.viewable.Viewer):
     table: ClassVar[str] = ""
     own: ClassVar[tuple[str, ...]] = ()
     help: ClassVar[str] = ""
+    shares_frames: ClassVar[bool] = True  # `transform` depends on the answer and the knobs alone
 
     store = param.ClassSelector(class_=DataStore, doc="The shared reactive store (one per session)")
     frame = param.DataFrame(default=None, doc="Exactly the data the view shows (what CSV exports)")
@@ -61,9 +98,9 @@ class View(pn.viewable.Viewer):
         self._behind = False  # the frame lags the filters (they changed out of sight): asked for when seen
         self._settling = False  # an export or a save wants the frame now, in sight or not
         self._status.param.watch(self._on_seen, ["seen"])
-        knobs = [p for p in self.param if p not in View.param]  # a subclass's thresholds, top-N …
-        if knobs:
-            self.param.watch(self._on_knob, knobs)
+        self._knobs = [p for p in self.param if p not in View.param]  # a subclass's thresholds, top-N …
+        if self._knobs:
+            self.param.watch(self._on_knob, self._knobs)
         self.coordinator = Coordinator.of(self.store)
         self.coordinator.add(self)
 
@@ -123,7 +160,7 @@ class View(pn.viewable.Viewer):
     def receive(self, raw: pd.DataFrame, key) -> None:
         self.error = ""
         self._status.cancelled = False
-        self.frame = self.transform(raw)
+        self.frame = SHAPED(self, raw, key)
         self._key = key
         self._draw(data=True)
 

@@ -78,6 +78,7 @@ class CrossSellNetwork(_CrossSell):
     height = param.Integer(default=520)
     min_customers = param.Integer(default=1, bounds=(1, None), doc="Hide pairs held by fewer customers")
     top_pairs = param.Integer(default=50, bounds=(1, None), doc="Draw at most this many pairs (most customers first)")
+    shares_frames = False  # `transform` also sets `nodes`
 
     TAP_RADIUS = 0.2  # data units on the unit circle
     X_HALF, Y_HALF = 2.2, 1.5  # the frame around the unit circle, in data units: room for the labels

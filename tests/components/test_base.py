@@ -12,11 +12,13 @@ import sqlalchemy as sa
 from bokeh.document import Document
 from panel.io.state import set_curdoc
 
-from dashboard.components import coordinator as coordinator_module
+from dashboard.components import base, coordinator as coordinator_module
 
-from dashboard.components import EngagementRadar, MerchantTreemap, TimeHeatmap
+from dashboard.components import EngagementRadar, GeoBubbleMap, MerchantTreemap, TimeHeatmap
 from dashboard.components.coordinator import SPINNER_AFTER_S, Coordinator
 from dashboard.data import DataStore
+
+from .helpers import make_store
 
 VIEWS = (TimeHeatmap, MerchantTreemap, EngagementRadar)
 
@@ -303,3 +305,20 @@ def test_the_header_says_title_and_help_and_its_csv_button_sends_the_frame(wareh
     again = pd.read_csv(io.StringIO(header.csv["text"]))
     assert header.csv["n"] == 2 and again["total_spend"].sum() == pytest.approx(treemap.frame["total_spend"].sum())
     assert again["total_spend"].sum() < sent["total_spend"].sum()
+
+
+def test_served_views_share_the_frames_made_from_an_answer(warehouse_url, monkeypatch):
+    """Two sessions on the same filters: the second view's frame is what its transform makes of
+    the answer, made once; a knob of its own gets a frame of its own; frames are not shared objects."""
+    monkeypatch.setattr(base, "served", lambda: True)
+    monkeypatch.setattr(base, "SHAPED", base._Shaped())
+    made = []
+    transform = GeoBubbleMap.transform
+    monkeypatch.setattr(GeoBubbleMap, "transform", lambda self, df: made.append(1) or transform(self, df))
+    first, second = (GeoBubbleMap(make_store(warehouse_url, channel=["Online"])) for _ in range(2))
+    raw = second.store.fetch(GeoBubbleMap.table, GeoBubbleMap.own)
+    assert len(made) == 1 and second.frame.equals(transform(second, raw)) and second.frame is not first.frame
+    second.frame["customer_count"] = 0  # one session's frame is its own
+    assert first.frame.equals(transform(first, raw))
+    fewer = GeoBubbleMap(make_store(warehouse_url, channel=["Online"]), top_cities=3)
+    assert len(made) == 2 and fewer.frame.equals(transform(fewer, raw)) and not fewer.frame.equals(first.frame)
