@@ -270,7 +270,13 @@ VIEW_CARDS_JS = r"""const cards = [], kids = (x) => x.shadowRoot ? [...x.shadowR
     if (c.classList.contains('view-card') && !c.classList.contains('detail-card')) cards.push(c); else find(c); } };
   find(document.body);"""
 NEAR_JS = "(near) => {" + VIEW_CARDS_JS + r"""
-  return cards.map((c) => { const r = c.getBoundingClientRect(); return r.bottom > -near && r.top < innerHeight + near; });
+  const scroller = (node) => {  // the cards' scrolling ancestor: the page's observers watch within it
+    for (let n = node.parentNode; n; n = n instanceof ShadowRoot ? n.host : n.parentNode) {
+      if (n instanceof Element && /(auto|scroll)/.test(getComputedStyle(n).overflowY)) return n; }
+    return null; };
+  const root = cards.length && scroller(cards[0]);
+  const box = root ? root.getBoundingClientRect() : {top: 0, bottom: innerHeight};
+  return cards.map((c) => { const r = c.getBoundingClientRect(); return r.bottom > box.top - near && r.top < box.bottom + near; });
 }"""
 SCROLL_TO_CARD_JS = "(i) => {" + VIEW_CARDS_JS + " cards[i].scrollIntoView({block: 'center'}); }"
 

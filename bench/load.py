@@ -8,7 +8,10 @@ server creates the session and its document), open the websocket with the page's
 PULL-DOC-REQ (the reply is the whole document, ~0.5 MB of JSON, of which only model ids are kept:
 Panel's JSComponent data models are classes made at run time in the server, so nothing is
 deserialized), then the `document_ready` event BokehJS sends once it has drawn the page (Panel
-holds the views' updates until then). A user action is a sidebar MultiChoice's `value` changed in
+holds the views' updates until then), and then what the page's IntersectionObserver says of the
+cards below the first `--in-sight` (page order): `seen` false on their status lines, so that
+those views, as in a browser on a screen that shows that many cards, ask for nothing until
+seen (no session scrolls). A user action is a sidebar MultiChoice's `value` changed in
 a PATCH-DOC, the message BokehJS sends when a choice is picked or removed.
 
 Latency of an action: from sending the change to the last patch of the server's answer. The
@@ -93,6 +96,13 @@ LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"
 LOG_PROBLEM = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback|cannot read the warehouse")
 STATS_LINE = re.compile(r"^\S+ \S+ (\d+) DEBUG .* /serve has (\d+) sessions", re.MULTILINE)  # pid: our format's
 TOKEN = re.compile(r'"token":\s*"([^"]+)"')
+def view_titles() -> list[str]:
+    """The charts' titles in page order."""
+    from dashboard import components
+    from dashboard.app import SECTIONS
+    return [getattr(components, name).title for _, names in SECTIONS for name in names]
+
+
 DOCUMENT_READY = {"kind": "MessageSent", "msg_type": "bokeh_event",
                   "msg_data": {"type": "event", "name": "document_ready", "values": {"type": "map", "entries": []}}}
 
@@ -217,8 +227,8 @@ def _rss(p: psutil.Process) -> int:
 class Session:
     """A browser's part of one session: the page, its websocket, the model ids it acts on, what it saw."""
 
-    def __init__(self, number: int, base: str, seed: int, timeout: float):
-        self.number, self.base, self.timeout = number, base, timeout
+    def __init__(self, number: int, base: str, seed: int, timeout: float, in_sight: int = N_VIEWS):
+        self.number, self.base, self.timeout, self.in_sight = number, base, timeout, in_sight
         self.rng = random.Random(seed)
         self.receiver = Receiver(Protocol())
         self.ws = None
@@ -226,6 +236,7 @@ class Session:
         self.states: dict[str, list[str]] = {}  # title -> the two values the load uses
         self.active: tuple[str, str] | None = None  # the one filter set, if any
         self.status_ids: set[str] = set()  # the charts' ViewStatus models
+        self.card_status: dict[str, set[str]] = {}  # chart title -> its status line's models
         self.chart_ids: set[str] = set()  # every model inside a chart's card
         self.updating: set[str] = set()
         self.open_s: float | None = None  # GET -> document received
@@ -270,6 +281,10 @@ class Session:
         self.open_s = self.opened_at - started
         self._reader = asyncio.ensure_future(self._read())
         await self._request("PATCH-DOC", {"events": [DOCUMENT_READY]})
+        away = [m for title in view_titles()[self.in_sight:] for m in self.card_status[title]]
+        if away:  # what the page's observer says of the cards off the screen, once it is drawn
+            await self._request("PATCH-DOC", {"events": [{"kind": "ModelChanged", "model": {"id": m}, "attr": "seen",
+                                                          "new": False} for m in away]})
 
     def _index(self, doc: dict) -> None:
         """Find the sidebar widgets, the charts' status lines and every model inside a chart's card."""
@@ -311,6 +326,7 @@ class Session:
                 status = {m for m in inside if models.get(m, {}).get("name", "").startswith(("ViewStatus", "ViewHeader"))}
                 if status:  # a chart
                     self.status_ids |= status
+                    self.card_status[attrs.get("name")] = status
                     self.chart_ids |= inside
         if len(self.status_ids) != N_VIEWS or len(self.widgets) != len(FILTERS):
             raise RuntimeError(f"unexpected document: {len(self.status_ids)} chart status lines, "
@@ -504,7 +520,7 @@ async def _warm_up(server: Server, timeout: float, seed: int, progress) -> dict:
 
 
 async def _drive(server: Server, sessions: int, minutes: float, think: float, timeout: float, seed: int,
-                 rounds: int, progress) -> dict:
+                 rounds: int, in_sight: int, progress) -> dict:
     sampler = Sampler(server)
     sampling = asyncio.ensure_future(sampler.run())
     try:
@@ -515,7 +531,7 @@ async def _drive(server: Server, sessions: int, minutes: float, think: float, ti
         created_before = warm["created"]
         for r in range(rounds):
             figures, clients, steady = await _round(server, sessions, minutes, think, timeout, seed + 1000 * r,
-                                                    sampler, progress)
+                                                    in_sight, sampler, progress)
             created, _ = server.sessions()
             figures["sessions_created_by_server"] = created - created_before
             created_before = created
@@ -542,14 +558,14 @@ async def _drive(server: Server, sessions: int, minutes: float, think: float, ti
 
 
 async def _round(server: Server, sessions: int, minutes: float, think: float, timeout: float, seed: int,
-                 sampler: Sampler, progress) -> tuple[dict, list[Session], tuple[float, float]]:
+                 in_sight: int, sampler: Sampler, progress) -> tuple[dict, list[Session], tuple[float, float]]:
     """Ramp, steady, close: one visit of `sessions` colleagues; the figures, the clients, the steady phase."""
     out: dict = {"errors": []}
     clients: list[Session] = []
     sampler.phase = "ramp"
     started = time.perf_counter()
     for i in range(sessions):
-        s = Session(i, server.base, seed + i, timeout)
+        s = Session(i, server.base, seed + i, timeout, in_sight)
         clients.append(s)
         try:
             await s.open()
@@ -566,7 +582,7 @@ async def _round(server: Server, sessions: int, minutes: float, think: float, ti
     tasks = [asyncio.ensure_future(s.run(stop, think)) for s in clients if s.open_s is not None]
     steady_started, cpu_started = time.perf_counter(), server.cpu_s()
     await asyncio.sleep(15)
-    newcomer = Session(sessions, server.base, seed + sessions, timeout)
+    newcomer = Session(sessions, server.base, seed + sessions, timeout, in_sight)
     opening = asyncio.ensure_future(newcomer.open())
     await asyncio.sleep(max(0.0, minutes * 60 - (time.perf_counter() - steady_started)))
     stop.set()
@@ -634,11 +650,11 @@ def _summary(out: dict, clients: list[Session], sampler: Sampler, steady_started
 
 
 def run(warehouse_url: str, sessions: int = 50, minutes: float = 3.0, num_procs: int = 1, think: float = 5.0,
-        timeout: float = 600.0, seed: int = 7, rounds: int = 2, progress=print) -> dict:
+        timeout: float = 600.0, seed: int = 7, rounds: int = 2, in_sight: int = N_VIEWS, progress=print) -> dict:
     """Start the server, run the phases, stop it; returns the figures (see the module docstring)."""
     results = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "warehouse": mask_url(warehouse_url),
                "num_procs": num_procs, "sessions_requested": sessions, "minutes": minutes, "think_s": think,
-               "rounds_requested": rounds,
+               "rounds_requested": rounds, "in_sight": in_sight,
                "machine": {**machine(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}}
     client_cpu = psutil.Process().cpu_times()
     server = Server(warehouse_url, num_procs)
@@ -647,7 +663,7 @@ def run(warehouse_url: str, sessions: int = 50, minutes: float = 3.0, num_procs:
         # a thread of its own: the caller (pytest after Playwright) may have an event loop running
         with ThreadPoolExecutor(1) as pool:
             results.update(pool.submit(asyncio.run, _drive(server, sessions, minutes, think, timeout, seed,
-                                                           rounds, progress)).result())
+                                                           rounds, in_sight, progress)).result())
     finally:
         server.stop()
         log = server.log()
@@ -706,15 +722,19 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=600.0, help="seconds an open or an action may take")
     p.add_argument("--rounds", type=int, default=2, help="visits of --sessions colleagues, one after another "
                    "(memory after the last against after the first: a per-session leak grows with each)")
+    p.add_argument("--in-sight", type=int, default=N_VIEWS, help="cards on each session's screen, from the top "
+                   "(the others are reported out of sight, as a browser does; 13: a screen that shows all)")
     p.add_argument("--url", default=None, help="warehouse SQLAlchemy URL (default: the dashboard's default warehouse)")
     args = p.parse_args()
     url = database_url(args.url)
     path = duckdb_path(url)
     if path is not None and not path.exists():
         raise SystemExit(f"no warehouse at {path}: build one first (python -m dashboard.warehouse build --url {url})")
-    results = run(url, args.sessions, args.minutes, args.num_procs, args.think, args.timeout, rounds=args.rounds)
+    results = run(url, args.sessions, args.minutes, args.num_procs, args.think, args.timeout, rounds=args.rounds,
+                  in_sight=args.in_sight)
     print(table(results))
-    print(f"written to {write_results(f'load_{args.num_procs}p', results)}")
+    name = f'load_{args.num_procs}p' + (f'_sight{args.in_sight}' if args.in_sight < N_VIEWS else '')
+    print(f"written to {write_results(name, results)}")
 
 
 if __name__ == "__main__":

@@ -13,12 +13,17 @@ NEAR_PX = 300  # a card this close to the screen counts as seen: its data is the
 
 
 # Whether the element `card_hops` shadow hosts above `el` (its card) is on the screen or within NEAR_PX.
+# The observer's root is the card's scrolling ancestor (the template scrolls inside its main area):
+# a margin on the viewport alone would be clipped away by that ancestor.
 SIGHT_JS = f"const NEAR_PX = {NEAR_PX};\n" + """
+function scrollingAncestor(node) {
+  for (let n = node.parentNode; n; n = n instanceof ShadowRoot ? n.host : n.parentNode) {
+    if (n instanceof Element && /(auto|scroll)/.test(getComputedStyle(n).overflowY)) return n;
+  }
+  return null;
+}
 function watchSight(model, el) {
-  const observer = new IntersectionObserver((entries) => {
-    const on = entries[entries.length - 1].isIntersecting;
-    if (model.seen !== on) model.seen = on;
-  }, {rootMargin: `${NEAR_PX}px 0px`});
+  let observer = null;
   requestAnimationFrame(() => {  // attached by now: walk up to the card
     let node = el;
     for (let i = 0; i < model.card_hops; i++) {
@@ -26,9 +31,13 @@ function watchSight(model, el) {
       if (!host) break;
       node = host;
     }
+    observer = new IntersectionObserver((entries) => {
+      const on = entries[entries.length - 1].isIntersecting;
+      if (model.seen !== on) model.seen = on;
+    }, {root: scrollingAncestor(node), rootMargin: `${NEAR_PX}px 0px`});
     observer.observe(node);
   });
-  model.on("remove", () => observer.disconnect());
+  model.on("remove", () => observer && observer.disconnect());
 }
 """
 
