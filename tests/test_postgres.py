@@ -18,9 +18,10 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard.config import make_engine
-from dashboard.data import _ENGINES, DataStore, shared_engine
+from dashboard.data import DataStore
+from dashboard.engines import forget, shared_engine
 from dashboard.warehouse.__main__ import main as cli
-from dashboard.warehouse import build as build_module
+from dashboard.warehouse import swap as swap_module
 from dashboard.warehouse.build import STAGING, build_warehouse
 from dashboard.warehouse.fast import FAST
 from dashboard.warehouse.filters import DATE_DIMENSIONS, Filters
@@ -87,13 +88,6 @@ def _connect(url: str):
         with engine.connect() as conn:
             yield conn
     finally:
-        engine.dispose()
-
-
-def _forget(url: str) -> None:
-    """Dispose of the dashboard's shared engine for `url` (its pool would outlive the test)."""
-    engine = _ENGINES.pop(url, None)
-    if engine is not None:
         engine.dispose()
 
 
@@ -193,7 +187,7 @@ def test_dashboard_engine_is_read_only_even_for_the_builder(postgres_url, postgr
             assert _refused(engine, statement) == "25006", statement  # read_only_sql_transaction
     for engine in (engines[0], engines[2]):
         engine.dispose()
-    _forget(postgres_url)
+    forget(postgres_url)
     writer = make_engine(postgres_url)  # the build's engine may write
     try:
         with writer.begin() as conn:
@@ -238,12 +232,12 @@ def test_datastore_check_errors_are_one_line_with_the_password_masked(case, bad_
     assert len(problems) == 1 and "\n" not in problems[0], problems
     assert SECRET not in problems[0] and postgres_server.passwords["builder"] not in problems[0], problems
     assert "builder:***@127.0.0.1" in problems[0], problems
-    _forget(bad_urls[case])
+    forget(bad_urls[case])
 
 
 def test_datastore_check_says_the_database_is_missing(bad_urls):
     problems = DataStore(bad_urls["missing database"]).check()
-    _forget(bad_urls["missing database"])
+    forget(bad_urls["missing database"])
     assert 'database "no_such_db" does not exist' in problems[0], problems
 
 
@@ -308,7 +302,7 @@ def test_rebuild_is_atomic_while_the_dashboard_reads(postgres_server, monkeypatc
 
     # 2. A rebuild while readers read: a reader thread probes all along, and the test holds a
     # reader transaction open across the swap.
-    monkeypatch.setattr(build_module, "SWAP_LOCK_TIMEOUT_MS", 200)
+    monkeypatch.setattr(swap_module, "SWAP_LOCK_TIMEOUT_MS", 200)
     staged, go = threading.Event(), threading.Event()
     seen, errors, stop = [], [], threading.Event()
 
@@ -371,7 +365,7 @@ def test_rebuild_is_atomic_while_the_dashboard_reads(postgres_server, monkeypatc
     assert cli(["accelerate", "--url", builder_url, "--quiet"]) == 0
     assert probe() == _state(NEW) and not _staging_tables(builder_url)
     reader.dispose()
-    _forget(reader_url)
+    forget(reader_url)
 
 
 # -- the views ----------------------------------------------------------------------------------
