@@ -86,10 +86,17 @@ def test_fast_tables_that_vanished_are_planned_around(tmp_path, monkeypatch):
     engines.forget(url)
 
 
-def test_a_rebuild_during_the_fast_phase_keeps_stale_fast_tables_out(tmp_path):
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def rebuild_url(request, tmp_path) -> str:
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path}/rebuild.duckdb"
+    return request.getfixturevalue("postgres_server").create_database("rebuild_in_fast_phase")[0]
+
+
+def test_a_rebuild_during_the_fast_phase_keeps_stale_fast_tables_out(rebuild_url):
     """Build A has its fast tables staged when build B swaps in its silver and gold: A's fast tables
     describe the old silver, so A must not swap them in; B's own follow."""
-    url = f"duckdb:///{tmp_path}/rebuild.duckdb"
+    url = rebuild_url
     staged, a_finished = threading.Event(), threading.Event()
     outcome = {}
 
@@ -112,7 +119,7 @@ def test_a_rebuild_during_the_fast_phase_keeps_stale_fast_tables_out(tmp_path):
             assert a_finished.wait(120)  # A decides on its fast tables now, before B builds its own
             outcome["between"] = _fast_in_file(url)
 
-    with engines.writing(url):  # both builds and this test's reads share one read-write instance
+    with engines.writing(url):  # DuckDB: both builds and this test's reads share one read-write instance
         thread = threading.Thread(target=build_a, daemon=True)
         thread.start()
         assert staged.wait(120)
