@@ -97,7 +97,7 @@ def test_a_rebuild_during_the_fast_phase_keeps_stale_fast_tables_out(rebuild_url
     """Build A has its fast tables staged when build B swaps in its silver and gold: A's fast tables
     describe the old silver, so A must not swap them in; B's own follow."""
     url = rebuild_url
-    staged, a_finished = threading.Event(), threading.Event()
+    staged, a_finished, b_readable = threading.Event(), threading.Event(), threading.Event()
     outcome = {}
 
     def pause_before_fast_swap(stage, done=None, detail=""):
@@ -110,8 +110,6 @@ def test_a_rebuild_during_the_fast_phase_keeps_stale_fast_tables_out(rebuild_url
             outcome["a"] = build_warehouse(url, OLD, progress=pause_before_fast_swap)
         finally:
             a_finished.set()
-
-    b_readable = threading.Event()
 
     def b_progress(stage, done=None, detail=""):
         if stage == READABLE:
