@@ -31,6 +31,7 @@ def warehouse(size: str, reuse: bool) -> tuple[str, dict | None]:
     DATA.mkdir(exist_ok=True)
     report = build_warehouse(url, BankSpec(customers=SIZES[size]))
     built = {"customers": report.customers, "transactions": report.transactions, "seconds": round(report.seconds, 1),
+             "readable_s": round(report.readable_seconds, 1),
              "transactions_per_s": round(report.transactions_per_second), "generate_s": round(report.generate_seconds, 1),
              "load_s": round(report.load_seconds, 1), "gold_s": round(report.gold_seconds, 1),
              "fast_s": round(report.fast_seconds, 1)}

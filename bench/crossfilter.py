@@ -28,7 +28,8 @@ import sqlalchemy as sa
 
 from bench.common import machine, percentile, write_results
 from dashboard.app import dashboard_views
-from dashboard.data import DataStore, _run_query, shared_engine
+from dashboard.data import DataStore, _run_query
+from dashboard.engines import shared_engine
 from dashboard.warehouse.gold import gold_query
 from dashboard.warehouse.schema import GOLD
 

@@ -16,7 +16,7 @@ import time
 import pandas as pd
 
 from bench.common import machine, write_results
-from dashboard.data import shared_engine
+from dashboard.engines import shared_engine
 from dashboard.warehouse.detail import count_query, page_query
 from dashboard.warehouse.filters import Filters
 

@@ -15,10 +15,10 @@ import threading
 import panel as pn
 
 from . import components as views
-from . import memory, panel_writes
+from . import engines, memory, panel_writes
 from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url
 from .data import DataStore
-from .warehouse.build import build_warehouse
+from .warehouse.build import READABLE, build_warehouse
 from .warehouse.generate import BankSpec
 from .workbook import workbook
 
@@ -43,13 +43,17 @@ button downloads exactly the data it shows; *Excel workbook* gives them all, a s
 
 
 class _FirstBuild:
-    """The one background build of the default warehouse in this process, with its progress text."""
+    """The one background build of the default warehouse in this process, with its progress text.
+
+    The sessions are served once the warehouse is readable (silver and gold swapped in); the fast
+    tables follow while they read, through the build's own engine (`engines.writing`)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.status = "waiting"
         self.fraction = 0.0
+        self.readable = False
         self.error: str | None = None
 
     def start(self, url: str) -> None:
@@ -60,16 +64,20 @@ class _FirstBuild:
 
     def _progress(self, stage: str, done: float | None = None, detail: str = "") -> None:
         self.status = f"{stage} {detail}".strip()
-        if done is not None:
+        if stage == READABLE:
+            self.fraction, self.readable = 1.0, True
+        elif done is not None and not self.readable:
             self.fraction = (0.85 * done) if stage == "transactions" else (0.85 + 0.15 * done)
         print(f"[warehouse] {self.status}", flush=True)
 
     def _run(self, url: str) -> None:
         try:
-            build_warehouse(url, first_start_spec(), progress=self._progress)
-            self.fraction, self.status = 1.0, "done"
-        except Exception as exc:  # shown on the page
+            with engines.writing(url) as engine:
+                build_warehouse(url, first_start_spec(), progress=self._progress, engine=engine)
+            self.status = "done"
+        except Exception as exc:  # shown on the page if the warehouse is not readable yet
             self.error = str(exc)
+            print(f"[warehouse] the build failed: {self.error}", file=sys.stderr, flush=True)
 
     @property
     def done(self) -> bool:
@@ -89,7 +97,8 @@ def first_start_spec() -> BankSpec:
 def needs_first_build(url: str) -> bool:
     path = duckdb_path(url)
     missing_default = path is not None and path == default_duckdb_path() and not path.exists()
-    return missing_default or (FIRST_BUILD.thread is not None and not FIRST_BUILD.done)
+    return missing_default or (FIRST_BUILD.thread is not None and not FIRST_BUILD.readable
+                               and not FIRST_BUILD.done)
 
 
 def dashboard_views(store: DataStore) -> list[tuple[str, list]]:
@@ -203,10 +212,10 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
         def poll() -> None:
             bar.value = int(100 * FIRST_BUILD.fraction)
             text.object = f"Building the embedded warehouse for the first start: {FIRST_BUILD.status}"
-            if FIRST_BUILD.error:
+            if FIRST_BUILD.error and not FIRST_BUILD.readable:
                 main[:] = [_problem(f"building it failed: {FIRST_BUILD.error}")]
                 callback.stop()
-            elif FIRST_BUILD.done:
+            elif FIRST_BUILD.readable or FIRST_BUILD.done:  # served before the fast tables are there
                 callback.stop()
                 fill()
 

@@ -18,13 +18,14 @@ import panel as pn
 import param
 import sqlalchemy as sa
 
-from .config import WarehouseError, database_url, describe_connect_error, duckdb_path, make_engine, mask_url
+from .config import WarehouseError, database_url, describe_connect_error, duckdb_path, mask_url
+from .engines import connect, fast_tables
 from .shared_cache import cached, problems as cache_problems
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
 from .warehouse.detail import check as check_detail, count_query, page_query
-from .warehouse.fast import FAST, plan
-from .warehouse.inspect import BUILD_HINT, TABLES, contract_problems
+from .warehouse.fast import plan
+from .warehouse.inspect import BUILD_HINT, contract_problems
 from .warehouse.schema import SILVER_TABLES
 
 LIST_DIMENSIONS = CUSTOMER_DIMENSIONS + TRANSACTION_DIMENSIONS
@@ -41,17 +42,6 @@ LABELS = {
 UNDO_DEPTH = 100
 ENV_QUERY_TIMEOUT = "DASHBOARD_QUERY_TIMEOUT_S"
 DEFAULT_QUERY_TIMEOUT_S = 60.0
-
-_ENGINES: dict[str, sa.Engine] = {}
-_ENGINES_LOCK = threading.Lock()
-
-
-def shared_engine(url: str) -> sa.Engine:
-    """One read-only engine per warehouse URL for the whole process (all sessions share its pool)."""
-    with _ENGINES_LOCK:
-        if url not in _ENGINES:
-            _ENGINES[url] = make_engine(url, read_only=True)
-        return _ENGINES[url]
 
 
 def value_label(dimension: str, value) -> str:
@@ -86,8 +76,20 @@ def _cancel(conn: sa.Connection) -> None:
 @pn.cache(max_items=2048, policy="LRU")
 def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
     """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results."""
-    return cached(lambda: _read(url, plan(table, Filters(**dict(key)), _fast_tables(url, stamp)),
-                                running=(url, stamp, table, key)), "query", url, stamp, table, key)
+    return cached(lambda: _answer(url, table, Filters(**dict(key)), (url, stamp, table, key)),
+                  "query", url, stamp, table, key)
+
+
+def _answer(url: str, table: str, filters: Filters, running: tuple) -> pd.DataFrame:
+    """Through the fast tables present (fast or plain, the answer is the same). A query that failed
+    after some of them vanished (a rebuild drops them until it has its own) is planned again."""
+    available = fast_tables(url)
+    try:
+        return _read(url, plan(table, filters, available), running)
+    except (sa.exc.DBAPIError, pd.errors.DatabaseError):  # pandas wraps the driver's error
+        if (now := fast_tables(url, max_age=0)) >= available:
+            raise
+        return _read(url, plan(table, filters, now), running)
 
 
 @pn.cache(max_items=512, policy="LRU")
@@ -110,7 +112,7 @@ def _read(url: str, query: sa.Select, running: tuple | None = None) -> pd.DataFr
     `running` names it for `cancel_query` while it runs.
     """
     timeout = query_timeout()
-    with shared_engine(url).connect() as conn:
+    with connect(url) as conn:
         timer = threading.Timer(timeout, _cancel, args=(conn,))
         timer.start()
         if running is not None:
@@ -163,16 +165,9 @@ def _query_once(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
 
 
 @pn.cache(max_items=64)
-def _fast_tables(url: str, stamp: str) -> frozenset[str]:
-    """The fast-path tables this warehouse has (none for one built elsewhere: plain queries then)."""
-    with shared_engine(url).connect() as conn:
-        return frozenset(conn.execute(sa.select(TABLES.c.table_name).where(TABLES.c.table_schema == FAST)).scalars())
-
-
-@pn.cache(max_items=64)
 def _distinct_values(url: str, stamp: str, table: str, column: str) -> list:
     t = SILVER_TABLES[table]
-    with shared_engine(url).connect() as conn:
+    with connect(url) as conn:
         return [v for (v,) in conn.execute(sa.select(t.c[column]).distinct().order_by(t.c[column])) if v is not None]
 
 
@@ -190,7 +185,7 @@ def clip_text(value, limit: int = 40):
 
 
 def _read_build_info(url: str) -> dict:
-    with shared_engine(url).connect() as conn:
+    with connect(url) as conn:
         return dict(conn.execute(sa.select(SILVER_TABLES["build_info"])).mappings().one())
 
 
@@ -297,7 +292,7 @@ class DataStore(param.Parameterized):
         if path is not None and not path.exists():
             return [f"there is no warehouse file at {path}; {BUILD_HINT}"]
         try:
-            with shared_engine(self.url).connect() as conn:
+            with connect(self.url) as conn:
                 return [f"{problem}; {BUILD_HINT}" for problem in contract_problems(conn)]
         except WarehouseError as exc:  # a malformed URL or unknown driver
             return [str(exc)]

@@ -69,7 +69,10 @@ def test_build_and_info_from_the_command_line(tmp_path):
     url = f"duckdb:///{tmp_path}/cli.duckdb"
     built = run_cli("build", "--customers", "300", "--months", "3", "--seed", "3", "--url", url)
     assert built.returncode == 0, built.stderr
-    assert "transactions/s" in built.stdout and "gold tables" in built.stderr  # progress display
+    assert "transactions/s" in built.stdout and "readable after" in built.stdout
+    stages = [line.split("] ", 1)[1].split()[0] for line in built.stderr.splitlines() if "] " in line]
+    assert stages.index("readable") > max(i for i, stage in enumerate(stages) if stage == "gold")
+    assert stages.index("readable") < stages.index("fast-path")  # readable before the fast tables
     info = run_cli("info", "--url", url)
     assert info.returncode == 0 and "customers: 300" in info.stdout
 

@@ -12,6 +12,7 @@ import pytest
 from dashboard import data
 from dashboard.config import WarehouseError
 from dashboard.data import DataStore
+from dashboard.engines import forget
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_gold
 from warehouse_copy import altered_copy
@@ -140,7 +141,7 @@ def test_a_rebuilt_warehouse_is_not_answered_from_the_old_cache(tmp_path):
     table = "analytics_customer_behavior_clusters"
     build_warehouse(url, BankSpec(customers=300, months=3, seed=1))
     assert DataStore(url).fetch(table)["customer_count"].sum() == 300
-    data._ENGINES.pop(url).dispose()  # DuckDB: a process may not read and write one file at once
+    forget(url)  # DuckDB: a process may not read and write one file at once
     build_warehouse(url, BankSpec(customers=400, months=3, seed=2))
     assert DataStore(url).fetch(table)["customer_count"].sum() == 400
 

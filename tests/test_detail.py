@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from dashboard import data
 from dashboard.config import WarehouseError
-from dashboard.data import _ENGINES, DataStore
+from dashboard.data import DataStore
+from dashboard.engines import forget, shared_engine
 from dashboard.warehouse import detail
 from dashboard.warehouse.detail import MAX_PAGE_SIZE
 from dashboard.warehouse.filters import DATE_DIMENSIONS, Filters
@@ -243,7 +244,7 @@ def test_postgres_pages_are_the_same_selection(postgres_reader_url, silver, case
             sort = "total_spend" if kind == "customers" else "amount"
             assert got[KEY[kind]].tolist() == _in_order(want, kind, sort, True)
     finally:
-        _ENGINES.pop(postgres_reader_url).dispose()
+        forget(postgres_reader_url)
 
 
 def test_a_page_near_the_end_is_read_from_the_end_with_the_same_rows(warehouse_url, tmp_path):
@@ -252,7 +253,7 @@ def test_a_page_near_the_end_is_read_from_the_end_with_the_same_rows(warehouse_u
     credit profile and transactions whose merchant is unknown."""
     store = altered_copy(warehouse_url, tmp_path, "DELETE FROM silver.credit_profiles WHERE customer_id % 7 = 0",
                          "DELETE FROM silver.merchants WHERE merchant_id % 5 = 0")
-    f, engine = Filters(channel=("Mobile",)), data.shared_engine(store.url)
+    f, engine = Filters(channel=("Mobile",)), shared_engine(store.url)
     for kind, sort in (("transactions", "merchant_name"), ("customers", "credit_score_band")):
         total = int(pd.read_sql(detail.count_query(kind, f), engine).iat[0, 0])
         last = (total + 24) // 25

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard.config import make_engine
-from dashboard.data import _ENGINES, DataStore, _fast_tables
+from dashboard.data import DataStore
+from dashboard.engines import fast_tables, forget
 from dashboard.warehouse.__main__ import main as cli
 from dashboard.warehouse.fast import CUBE_DIMENSIONS, CUSTOMER_GRAIN, FAST, TRANSACTION_GRAIN, cube_name, plan
 from dashboard.warehouse.filters import Filters
@@ -32,7 +33,7 @@ def conn(engine):
 
 @pytest.fixture(scope="module")
 def available(warehouse_url) -> frozenset[str]:
-    return _fast_tables(warehouse_url, "test")
+    return fast_tables(warehouse_url)
 
 
 def _sql(query) -> str:
@@ -68,7 +69,7 @@ def test_every_cube_slice_equals_the_plain_definition(table, dimension, conn, si
     values = column.value_counts().index[:10] if dimension == "state" else column.unique()
     for value in values:
         f = Filters(**{dimension: (value,)})
-        query = plan(table, f, _fast_tables(str(conn.engine.url), "test"))
+        query = plan(table, f, fast_tables(str(conn.engine.url)))
         assert cube_name(table, dimension) in _sql(query)
         assert_gold_equal(table, pd.read_sql(query, conn), pd.read_sql(gold_query(table, f), conn), f"{dimension}={value}")
 
@@ -99,7 +100,7 @@ def test_views_show_the_same_frames_either_way(warehouse_url, filter_cases, conn
         f = filter_cases[case]
         for view in views:
             wanted = f.without(*view.own)
-            fast = view.transform(pd.read_sql(plan(view.table, wanted, _fast_tables(warehouse_url, "test")), conn))
+            fast = view.transform(pd.read_sql(plan(view.table, wanted, fast_tables(warehouse_url)), conn))
             plain = view.transform(pd.read_sql(gold_query(view.table, wanted), conn))
             pd.testing.assert_frame_equal(fast.reset_index(drop=True), plain.reset_index(drop=True),
                                           check_exact=False, rtol=1e-9, obj=f"{view.title} under {case}")
@@ -116,15 +117,15 @@ def test_a_warehouse_without_fast_tables_still_answers_and_accelerate_adds_them(
     f = Filters(customer_segment=("Premium",))
     store = DataStore(url)
     store.param.update(customer_segment=["Premium"])
-    assert _fast_tables(url, store._stamp()) == frozenset()
+    assert fast_tables(url) == frozenset()
     table = "analytics_merchant_spending_patterns"
     assert_gold_equal(table, store.fetch(table), reference_gold(silver, table, f), "without fast tables")
 
-    _ENGINES.pop(url).dispose()  # DuckDB: one process cannot hold a file read-only and read-write at once
+    forget(url)  # DuckDB: one process cannot hold a file read-only and read-write at once
     assert cli(["accelerate", "--url", url, "--quiet"]) == 0
-    assert cube_name(table, "customer_segment") in _fast_tables(url, "after accelerate")
+    assert cube_name(table, "customer_segment") in fast_tables(url, max_age=0)
     with make_engine(url, read_only=True).connect() as c:
-        assert_gold_equal(table, pd.read_sql(plan(table, f, _fast_tables(url, "after accelerate")), c),
+        assert_gold_equal(table, pd.read_sql(plan(table, f, fast_tables(url, max_age=0)), c),
                           reference_gold(silver, table, f), "after accelerate")
 
 

@@ -18,13 +18,15 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard.config import make_engine
-from dashboard.data import _ENGINES, DataStore, shared_engine
+from dashboard.data import DataStore
+from dashboard.engines import forget, shared_engine
 from dashboard.warehouse.__main__ import main as cli
-from dashboard.warehouse import build as build_module
-from dashboard.warehouse.build import STAGING, build_warehouse
+from dashboard.warehouse import swap as swap_module
+from dashboard.warehouse.build import READABLE, STAGING, build_warehouse
 from dashboard.warehouse.fast import FAST
 from dashboard.warehouse.filters import DATE_DIMENSIONS, Filters
 from dashboard.warehouse.generate import BankSpec
+from dashboard.warehouse.gold import gold_query
 from dashboard.warehouse.schema import GOLD, GOLD_TABLES, SILVER, SILVER_TABLES
 
 from gold_reference import reference_gold
@@ -87,13 +89,6 @@ def _connect(url: str):
         with engine.connect() as conn:
             yield conn
     finally:
-        engine.dispose()
-
-
-def _forget(url: str) -> None:
-    """Dispose of the dashboard's shared engine for `url` (its pool would outlive the test)."""
-    engine = _ENGINES.pop(url, None)
-    if engine is not None:
         engine.dispose()
 
 
@@ -193,7 +188,7 @@ def test_dashboard_engine_is_read_only_even_for_the_builder(postgres_url, postgr
             assert _refused(engine, statement) == "25006", statement  # read_only_sql_transaction
     for engine in (engines[0], engines[2]):
         engine.dispose()
-    _forget(postgres_url)
+    forget(postgres_url)
     writer = make_engine(postgres_url)  # the build's engine may write
     try:
         with writer.begin() as conn:
@@ -238,12 +233,12 @@ def test_datastore_check_errors_are_one_line_with_the_password_masked(case, bad_
     assert len(problems) == 1 and "\n" not in problems[0], problems
     assert SECRET not in problems[0] and postgres_server.passwords["builder"] not in problems[0], problems
     assert "builder:***@127.0.0.1" in problems[0], problems
-    _forget(bad_urls[case])
+    forget(bad_urls[case])
 
 
 def test_datastore_check_says_the_database_is_missing(bad_urls):
     problems = DataStore(bad_urls["missing database"]).check()
-    _forget(bad_urls["missing database"])
+    forget(bad_urls["missing database"])
     assert 'database "no_such_db" does not exist' in problems[0], problems
 
 
@@ -264,16 +259,22 @@ def test_the_contract_holds_on_postgres_and_a_wrong_type_is_named(postgres_reade
 
 
 # -- atomic rebuild while the dashboard reads ---------------------------------------------------------
-# One statement, so one snapshot: the build stamp and totals from silver, gold and fast together.
+# One statement, so one snapshot: the build stamp and totals from silver and gold together; and the
+# fast tables (there between the two swaps of a build only if they describe the live silver).
 PROBE = sa.text("SELECT (SELECT seed FROM silver.build_info), (SELECT customers FROM silver.build_info), "
                 "(SELECT count(*) FROM silver.customers), "
-                "(SELECT sum(customer_count) FROM gold.analytics_customer_behavior_clusters), "
-                "(SELECT count(*) FROM fast.customer_profile)")
+                "(SELECT sum(customer_count) FROM gold.analytics_customer_behavior_clusters)")
+FAST_PROBE = sa.text("SELECT (SELECT customers FROM silver.build_info), (SELECT count(*) FROM fast.customer_profile)")
+NO_FAST = "no fast tables"
 OLD, NEW = BankSpec(customers=300, months=3, seed=1), BankSpec(customers=400, months=3, seed=2)
 
 
 def _state(spec: BankSpec) -> tuple:
-    return (spec.seed, spec.customers, spec.customers, spec.customers, spec.customers)
+    return (spec.seed, spec.customers, spec.customers, spec.customers)
+
+
+def _fast_state(spec: BankSpec) -> tuple:
+    return (spec.customers, spec.customers)
 
 
 def _staging_tables(url: str) -> list[str]:
@@ -294,7 +295,16 @@ def test_rebuild_is_atomic_while_the_dashboard_reads(postgres_server, monkeypatc
         with reader.connect() as c:
             return tuple(c.execute(PROBE).one())
 
-    assert probe() == _state(OLD)
+    def fast_probe():
+        try:
+            with reader.connect() as c:
+                return tuple(c.execute(FAST_PROBE).one())
+        except sa.exc.ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "42P01":  # undefined_table: between the swaps
+                raise
+            return NO_FAST
+
+    assert probe() == _state(OLD) and fast_probe() == _fast_state(OLD)
 
     # 1. A build failing half-way leaves the previous warehouse readable (and its leftovers are no obstacle).
     def explode_in_gold(stage, done=None, detail=""):
@@ -307,20 +317,24 @@ def test_rebuild_is_atomic_while_the_dashboard_reads(postgres_server, monkeypatc
     assert _staging_tables(builder_url)
 
     # 2. A rebuild while readers read: a reader thread probes all along, and the test holds a
-    # reader transaction open across the swap.
-    monkeypatch.setattr(build_module, "SWAP_LOCK_TIMEOUT_MS", 200)
-    staged, go = threading.Event(), threading.Event()
-    seen, errors, stop = [], [], threading.Event()
+    # reader transaction open across the first swap, then reads between the two swaps.
+    monkeypatch.setattr(swap_module, "SWAP_LOCK_TIMEOUT_MS", 200)
+    staged, go, readable, fast_go = threading.Event(), threading.Event(), threading.Event(), threading.Event()
+    seen, fast_seen, errors, stop = [], [], [], threading.Event()
 
-    def pause_before_swap(stage, done=None, detail=""):
-        if stage == "fast-path tables" and done == 1.0:
+    def pause_at_the_swaps(stage, done=None, detail=""):
+        if stage == "gold tables" and done == 1.0:
             staged.set()
             assert go.wait(120)
+        elif stage == READABLE:
+            readable.set()
+            assert fast_go.wait(120)
 
     def hammer():
         while not stop.is_set():
             try:
                 seen.append(probe())
+                fast_seen.append(fast_probe())
             except Exception as exc:  # noqa: BLE001 - any failure of a reader is the finding
                 errors.append(exc)
             time.sleep(0.005)
@@ -329,7 +343,7 @@ def test_rebuild_is_atomic_while_the_dashboard_reads(postgres_server, monkeypatc
 
     def rebuild():
         try:
-            outcome["report"] = build_warehouse(builder_url, NEW, progress=pause_before_swap)
+            outcome["report"] = build_warehouse(builder_url, NEW, progress=pause_at_the_swaps)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             outcome["error"] = exc
 
@@ -338,21 +352,33 @@ def test_rebuild_is_atomic_while_the_dashboard_reads(postgres_server, monkeypatc
         t.start()
     try:
         assert staged.wait(180), "the rebuild never reached the swap"
-        # Everything is built as staging copies, and still nobody sees it.
+        # Silver and gold are built as staging copies, and still nobody sees them.
         assert len(_staging_tables(builder_url)) >= len(SILVER_TABLES) + len(GOLD_TABLES)
-        assert probe() == _state(OLD)
+        assert probe() == _state(OLD) and fast_probe() == _fast_state(OLD)
         with reader.connect() as conn, conn.begin():
             assert probe(conn) == _state(OLD)  # this transaction now holds its tables
             go.set()
             time.sleep(1.5)
-            assert threads[1].is_alive(), "the swap did not wait for an open reader transaction"
+            assert not readable.is_set(), "the swap did not wait for an open reader transaction"
             assert probe(conn) == _state(OLD)  # still the old warehouse, consistently
+        assert readable.wait(120), outcome
+        # Readable before the fast tables: the old ones went with the old gold, the new are not there yet;
+        # the dashboard answers from the plain definitions meanwhile, and says nothing is wrong.
+        assert probe() == _state(NEW) and fast_probe() == NO_FAST
+        f = Filters(customer_segment=("Premium",))
+        with reader.connect() as conn:
+            for table in ("analytics_merchant_spending_patterns", "analytics_customer_behavior_clusters"):
+                assert_gold_equal(table, _store(reader_url, f).fetch(table), pd.read_sql(gold_query(table, f), conn),
+                                  "between the swaps")
+        fast_go.set()
         threads[1].join(120)
         assert not threads[1].is_alive() and "error" not in outcome, outcome
-        assert probe() == _state(NEW)
+        assert outcome["report"].fast_current
+        assert probe() == _state(NEW) and fast_probe() == _fast_state(NEW)
         time.sleep(0.2)
     finally:
         go.set()
+        fast_go.set()
         stop.set()
         for t in threads:
             t.join(120)
@@ -361,6 +387,7 @@ def test_rebuild_is_atomic_while_the_dashboard_reads(postgres_server, monkeypatc
     assert set(seen) <= {_state(OLD), _state(NEW)}, set(seen)  # never a mix of the two
     assert seen[0] == _state(OLD) and seen[-1] == _state(NEW), (seen[0], seen[-1])
     assert all(s == _state(NEW) for s in seen[seen.index(_state(NEW)):]), "the old warehouse came back"
+    assert set(fast_seen) <= {_fast_state(OLD), NO_FAST, _fast_state(NEW)}, set(fast_seen)  # never stale fast tables
     assert not _staging_tables(builder_url)
     # The reader role keeps its access to the rebuilt tables (the builder's default privileges).
     store = DataStore(reader_url)
@@ -370,8 +397,9 @@ def test_rebuild_is_atomic_while_the_dashboard_reads(postgres_server, monkeypatc
     # 3. `accelerate` rebuilds the fast tables alone, through the same swap; the reader keeps reading them.
     assert cli(["accelerate", "--url", builder_url, "--quiet"]) == 0
     assert probe() == _state(NEW) and not _staging_tables(builder_url)
+    assert fast_probe() == _fast_state(NEW)
     reader.dispose()
-    _forget(reader_url)
+    forget(reader_url)
 
 
 # -- the views ----------------------------------------------------------------------------------

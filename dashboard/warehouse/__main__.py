@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             spec = BankSpec(customers=args.customers, months=args.months, seed=args.seed, as_of=args.as_of)
             report = build_warehouse(args.url, spec, Progress(quiet=args.quiet))
             print(f"built {report.transactions:,} transactions for {report.customers:,} customers in "
-                  f"{report.seconds:.1f}s ({report.transactions_per_second:,.0f} transactions/s) at {report.url}")
+                  f"{report.seconds:.1f}s ({report.transactions_per_second:,.0f} transactions/s; readable after "
+                  f"{report.readable_seconds:.1f}s) at {report.url}")
         elif args.command == "accelerate":
             seconds = accelerate_warehouse(args.url, Progress(quiet=args.quiet))
             print(f"built the fast-path tables in {seconds:.1f}s at {mask_url(database_url(args.url))}")

@@ -1,8 +1,14 @@
 """Build the warehouse: synthetic bank -> silver -> seven gold tables + fast-path tables, swapped in atomically.
 
-Everything is written to `__staging` tables first; the last step, in one transaction, drops
-the live tables and renames the staging ones into place. A build that fails or is cancelled
-half-way therefore leaves the previous silver and gold readable and consistent.
+Everything is written to `__staging` tables first and swapped in (swap.py) in two steps:
+1. silver and gold, in one transaction that also drops the previous build's fast-path tables
+   (they describe the old silver): from here the warehouse is readable, the dashboard answering
+   from the plain definitions;
+2. the fast-path tables, built from the new live silver, swapped in when done, unless another
+   build has replaced silver since (the newer build wins and brings its own).
+A build that fails or is cancelled before step 1 leaves the previous warehouse readable and
+consistent; one that stops between the steps leaves a readable warehouse without fast tables
+(`accelerate` adds them).
 """
 from __future__ import annotations
 
@@ -21,10 +27,11 @@ from .filters import NO_FILTERS
 from .generate import GENERATOR_VERSION, Bank, BankSpec
 from .gold import GoldDefinitions, gold_query
 from .load import load_frame, qualified
-from .inspect import BUILD_HINT, TABLES, contract_problems
+from .inspect import BUILD_HINT, contract_problems
 from .schema import GOLD, GOLD_TABLES, SILVER, SILVER_TABLES, silver_metadata
+from .swap import STAGING, built_at, swap
 
-STAGING = "__staging"
+READABLE = "readable"  # the progress stage said once silver and gold are swapped in
 MAX_CUSTOMERS = 5_000_000
 MAX_MONTHS = 120
 
@@ -59,6 +66,8 @@ class BuildReport:
     load_seconds: float
     gold_seconds: float
     fast_seconds: float = 0.0
+    readable_seconds: float = 0.0  # from the start until silver and gold were swapped in
+    fast_current: bool = True  # False: another build replaced silver first, so these fast tables were dropped
 
     @property
     def transactions_per_second(self) -> float:
@@ -75,12 +84,18 @@ def validate_spec(spec: BankSpec) -> None:
 
 
 def build_warehouse(url: str | None = None, spec: BankSpec = BankSpec(), progress=None,
-                    chunk_customers: int = 5_000) -> BuildReport:
-    """Generate the bank described by `spec` and publish its silver and gold at `url`."""
+                    chunk_customers: int = 5_000, engine: sa.Engine | None = None) -> BuildReport:
+    """Generate the bank described by `spec` and publish its silver and gold at `url`.
+
+    `progress(READABLE)` is called once the warehouse is readable (before the fast tables).
+    `engine`: a read-write engine on `url` to build through (kept open), for a process that reads
+    the DuckDB file while it builds it (see dashboard/engines.py `writing`); else one of its own.
+    """
     validate_spec(spec)
     url = database_url(url)
     progress = progress or Progress(quiet=True)
-    engine = make_engine(url)
+    own = engine is None
+    engine = make_engine(url) if own else engine
     path = duckdb_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +107,8 @@ def build_warehouse(url: str | None = None, spec: BankSpec = BankSpec(), progres
     try:
         return _build(engine, url, spec, progress, chunk_customers)
     finally:
-        engine.dispose()
+        if own:
+            engine.dispose()
 
 
 def _timed_next(chunks):
@@ -105,7 +121,7 @@ def _build(engine: sa.Engine, url: str, spec: BankSpec, progress, chunk_customer
     started = time.perf_counter()
     md, staging = silver_metadata(STAGING)
     with engine.begin() as conn:
-        for schema in (SILVER, GOLD):
+        for schema in (SILVER, GOLD, FAST):
             conn.execute(CreateSchema(schema, if_not_exists=True))
         md.drop_all(conn, checkfirst=True)  # leftovers of an interrupted build
         md.create_all(conn)
@@ -140,18 +156,26 @@ def _build(engine: sa.Engine, url: str, spec: BankSpec, progress, chunk_customer
             as_of_date=spec.as_of, window_start_date=spec.window_start,
             built_at=dt.datetime.now(dt.timezone.utc), seed=spec.seed,
             customers=spec.customers, months=spec.months, transactions=n_txn, generator=GENERATOR_VERSION))
+        stamp = built_at(conn, staging)
 
     t2 = time.perf_counter()
     definitions = GoldDefinitions(staging)
     _materialise(engine, GOLD, {name: gold_query(name, NO_FILTERS, definitions) for name in GOLD_TABLES},
                  progress, "gold tables")
     t_gold = time.perf_counter() - t2
-    fast = _materialise(engine, FAST, fast_definitions(staging), progress, "fast-path tables")
-    t_fast = time.perf_counter() - t2 - t_gold
-    _swap(engine, ((SILVER, list(staging)), (GOLD, list(GOLD_TABLES)), (FAST, fast)))
+    fast = fast_definitions(SILVER_TABLES)  # built from the live silver, once it is this build's
+    swap(engine, [(SILVER, list(staging)), (GOLD, list(GOLD_TABLES))], drop=[(FAST, list(fast))])
+    readable = time.perf_counter() - started
+    progress(READABLE, None, "silver and gold are swapped in; the fast-path tables follow")
+    _materialise(engine, FAST, fast, progress, "fast-path tables")
+    current = swap(engine, [(FAST, list(fast))], silver_built_at=stamp)
+    t_fast = time.perf_counter() - started - readable
     seconds = time.perf_counter() - started
+    if not current:
+        progress("fast-path tables", None, "dropped: a newer build replaced silver meanwhile")
     progress("done", None, f"{n_txn:,} transactions, {spec.customers:,} customers in {seconds:.1f}s -> {mask_url(url)}")
-    return BuildReport(mask_url(url), spec.customers, n_txn, seconds, t_gen, t_load, t_gold, t_fast)
+    return BuildReport(mask_url(url), spec.customers, n_txn, seconds, t_gen, t_load, t_gold, t_fast,
+                       readable, current)
 
 
 def _analyze(conn: sa.Connection, tables) -> None:
@@ -176,58 +200,6 @@ def _materialise(engine: sa.Engine, schema: str, queries: dict[str, sa.Select], 
     return list(queries)
 
 
-# PostgreSQL: the swap needs an exclusive lock on every live table, so it waits for the queries
-# reading them, and new queries queue behind it. It takes all its locks up front and waits at
-# most SWAP_LOCK_TIMEOUT_MS for them: below the server's deadlock_timeout (1 s by default), so a
-# dashboard query is never the victim of a deadlock with the swap, and the dashboard stalls no
-# longer than that. A swap that gave way rolls back whole (DDL is transactional) and is tried
-# again until SWAP_PATIENCE_S has passed.
-SWAP_LOCK_TIMEOUT_MS = 500
-SWAP_PATIENCE_S = 300.0
-_LOCK_CONFLICTS = ("55P03", "40P01")  # lock_not_available (lock_timeout), deadlock_detected
-
-
-def _lock_conflict(exc: sa.exc.DBAPIError) -> bool:
-    orig = exc.orig
-    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _LOCK_CONFLICTS
-
-
-def _lock_for_swap(conn: sa.Connection, tables: list[tuple[str, list[str]]]) -> None:
-    """PostgreSQL: every live and staging table of the swap, locked in one statement, bounded wait."""
-    conn.execute(sa.select(sa.func.set_config("lock_timeout", f"{int(SWAP_LOCK_TIMEOUT_MS)}ms", True)))
-    wanted = {(schema, n) for schema, names in tables for name in names for n in (name, name + STAGING)}
-    present = conn.execute(sa.select(TABLES.c.table_schema, TABLES.c.table_name)
-                           .where(TABLES.c.table_schema.in_(sorted({s for s, _ in tables})))).all()
-    locked = [sa.Table(n, sa.MetaData(schema=s)) for s, n in sorted(set(map(tuple, present)) & wanted)]
-    if locked:
-        conn.exec_driver_sql(f"LOCK TABLE {', '.join(qualified(conn, t) for t in locked)} IN ACCESS EXCLUSIVE MODE")
-
-
-def _swap(engine: sa.Engine, tables) -> None:
-    """In one transaction, replace each (schema, names) live table by its staging copy."""
-    tables = [(schema, list(names)) for schema, names in tables]
-    deadline = time.monotonic() + SWAP_PATIENCE_S
-    while True:
-        try:
-            with engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    _lock_for_swap(conn, tables)
-                for schema, names in tables:
-                    for name in names:
-                        conn.execute(DropTable(sa.Table(name, sa.MetaData(schema=schema)), if_exists=True))
-                        conn.exec_driver_sql(f"ALTER TABLE {qualified(conn, sa.Table(name + STAGING, sa.MetaData(schema=schema)))} "
-                                             f"RENAME TO {conn.dialect.identifier_preparer.quote(name)}")
-            return
-        except sa.exc.DBAPIError as exc:
-            if not _lock_conflict(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise WarehouseError(f"{mask_url(engine.url.render_as_string())}: queries kept the live tables locked "
-                                     f"for {SWAP_PATIENCE_S:.0f} s; the new warehouse is built but not swapped in and "
-                                     "the previous one is unchanged (run the build again when the load is lower)") from None
-            time.sleep(0.2)
-
-
 def accelerate_warehouse(url: str | None = None, progress=None) -> float:
     """(Re)build only the fast-path tables from the live silver tables: for a warehouse built
     elsewhere or by an older version. Returns the seconds it took."""
@@ -238,12 +210,15 @@ def accelerate_warehouse(url: str | None = None, progress=None) -> float:
     try:
         with engine.connect() as conn:
             problems = contract_problems(conn)
+            stamp = None if problems else built_at(conn)
     except Exception as exc:
         raise WarehouseError(describe_connect_error(url, exc)) from None
     try:
         if problems:
             raise WarehouseError(f"{mask_url(url)}: {problems[0]}; {BUILD_HINT}")
-        _swap(engine, [(FAST, _materialise(engine, FAST, fast_definitions(SILVER_TABLES), progress, "fast-path tables"))])
+        fast = _materialise(engine, FAST, fast_definitions(SILVER_TABLES), progress, "fast-path tables")
+        if not swap(engine, [(FAST, fast)], silver_built_at=stamp):
+            raise WarehouseError(f"{mask_url(url)}: a build replaced silver meanwhile; it brings its own fast-path tables")
     finally:
         engine.dispose()
     return time.perf_counter() - started

@@ -13,7 +13,8 @@ from bokeh.models import HoverTool
 from dashboard.components import HourlyChannelArea, TimeHeatmap
 from dashboard.components.style import CHANNEL_COLORS, FADED_OPACITY, OTHER_COLOR
 from dashboard.components.time import OTHER_CHANNELS
-from dashboard.data import DataStore, shared_engine
+from dashboard.data import DataStore
+from dashboard.engines import shared_engine
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_gold
 from warehouse_copy import altered_copy
