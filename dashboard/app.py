@@ -15,6 +15,7 @@ import threading
 import panel as pn
 
 from . import components as views
+from .components.coordinator import Coordinator, served
 from . import engines, memory, panel_writes
 from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url
 from .data import DataStore
@@ -32,6 +33,7 @@ SECTIONS = (
     ("Geography", ("GeoBubbleMap", "GeoMetricsHeatmap")),
     ("Seasonality", ("SeasonalLines",)),
 )
+EAGER_VIEWS = 4  # the figures a 1000 px high window shows at the top: in the first paint; the rest join after it
 HELP = """**How to use.** Click a mark in any chart to filter every other chart to it: a segment in the
 sunburst or radar, a cell of the time heatmap, a product in the network, a state on the map … The chart
 you clicked keeps showing everything and highlights your choice; click the same mark again, double-click
@@ -198,7 +200,12 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
             sections = dashboard_views(store)
             shown = [view for _, items in sections for view in items]
             sidebar[:] = _sidebar(store, shown)
+            later = shown[EAGER_VIEWS:] if served() else []
+            for view in later:
+                view.defer()
             main[:] = _body(store, link, sections)
+            if later:
+                Coordinator.of(store).attach_later(later)
             header.object = freshness(store)
         except WarehouseError as exc:
             main[:] = [_problem(str(exc))]

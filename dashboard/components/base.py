@@ -206,20 +206,38 @@ class View(pn.viewable.Viewer):
         elif served() and not self._status.seen:  # out of sight: the frame and summary are current,
             self._unsent = True                    # the figure is drawn when it is seen
             self._message.clear()
+        elif not self.attached:  # in sight before its deferred figure joined the card: now, with its data
+            self._unsent = True
+            self.catch_up()
+            self._message.clear()
         else:
             (self.show if data or self._unsent else self.show_marks)(self.frame)
             self._unsent = False
             self._message.clear()
 
     def _on_seen(self, event) -> None:
-        if event.new and (self._behind or self._unsent):
+        if event.new and (self._behind or self._unsent or not self.attached):
             self.coordinator.sighted(self)
 
+    @property
+    def attached(self) -> bool:
+        """Whether the figure is in the card (see `defer`)."""
+        return self._plot in self._body.objects
+
+    def defer(self) -> None:
+        """Leave the figure out of the card until `catch_up` (a served card below the fold): the
+        page's first paint lays out the figures a visitor sees, not thirteen. Call before the card
+        is rendered; its card keeps its size, its status line its summary."""
+        self._body.objects = [self._message]
+
     def catch_up(self) -> None:
-        """Draw what the figure has not been sent yet (the card came into sight, or it is saved)."""
+        """Draw what the figure has not been sent yet (the card came into sight, or it is saved);
+        a deferred figure joins its card with its data (one message, no separate update)."""
         if self._unsent and self.shown:
             self.show(self.frame)
         self._unsent = False
+        if not self.attached:
+            self._body.append(self._plot)
 
     def settle(self) -> None:
         """Make the frame current now, out of sight or not: what an export or a save holds."""

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 SPINNER_AFTER_S = 0.3
 RETRY_AFTER_S = 5.0
 SIGHTED_GATHER_MS = 30  # a scroll reports each card coming into sight apart: they are drawn together
+ATTACH_STEP_MS = 50  # between two deferred cards joining the page: time for the browser to answer a click
 
 
 def served() -> bool:
@@ -232,6 +233,25 @@ class Coordinator:
                 for client in clients:
                     if not client.behind and client not in self._pending:
                         guarded(client, client.catch_up)
+
+    def attach_later(self, clients: list) -> None:
+        """Deferred cards (`View.defer`) join the page after its first paint, one per
+        ATTACH_STEP_MS in page order, each its own message and page layout (the page answers a
+        click in between); a scroll that brings one into sight first draws it at once (`sighted`)."""
+        queue, doc = list(clients), pn.state.curdoc
+
+        def next_one() -> None:
+            while queue and queue[0].attached:
+                queue.pop(0)
+            if not queue:
+                return
+            client = queue.pop(0)
+            with set_curdoc(doc), wave(doc):
+                guarded(client, client.catch_up)
+            if queue:
+                doc.add_timeout_callback(next_one, ATTACH_STEP_MS)
+
+        pn.state.onload(next_one)
 
     def cancel(self, client) -> None:
         """Drop the answer `client` waits for and stop its query in the database."""

@@ -117,8 +117,9 @@ def test_all_views_render_offline_without_errors(server, tab):
     page.goto(server)
     shown = wait_until(lambda: loaded(page), timeout=60, message="all 13 views to render")
     assert len(shown) == 13
-    assert page.locator(".js-plotly-plot").count() >= 5
-    assert page.locator(".bk-Canvas, canvas").count() >= 8
+    # the figures below the fold join their cards after the first paint, without a scroll
+    wait_until(lambda: page.locator(".js-plotly-plot").count() >= 5 and page.locator(".bk-Canvas, canvas").count() >= 8,
+               message="every card's figure to join the page")
     assert tab.outside == []
     assert tab.console_errors == []
     assert "No filters" in page_text(page)

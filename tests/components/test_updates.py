@@ -190,3 +190,36 @@ def test_the_excel_workbook_holds_the_current_frames_of_views_out_of_sight(out_o
     (sheet,) = [v for k, v in book.items() if k != "Filters"]
     pd.testing.assert_frame_equal(sheet, fresh.astype({c: float for c in fresh.select_dtypes("number")}),
                                   check_dtype=False, check_exact=False, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["GeoMetricsHeatmap", "MerchantSunburst"])
+def test_a_deferred_figure_joins_its_card_when_seen_with_the_current_data(name, warehouse_url, monkeypatch):
+    """Served, a card below the fold is painted without its figure (fewer models in the first
+    paint); when it is seen, its figure joins the card already holding the current filters' data."""
+    from dashboard import components
+    cls = getattr(components, name)
+    store = DataStore(warehouse_url)
+    whole = Document()
+    whole.add_root(pn.panel(cls(store)).get_root(whole))
+    view = cls(store)
+    view.defer()
+    doc = Document()
+    doc.add_root(pn.panel(view).get_root(doc))
+    figures = lambda d: [m for m in d.models if type(m).__name__.lower() in ("figure", "plotlyplot")]  # noqa: E731
+    assert figures(whole) and not figures(doc) and len(doc.models) < len(whole.models)
+
+    header = view.__panel__()[0]
+    monkeypatch.setattr(base, "served", lambda: True)
+    header.param.update(seen=False)  # the page's observer: out of sight
+    store.select(customer_segment=["Premium"])  # asks nothing: the card is out of sight
+    assert not figures(doc)
+    header.param.update(seen=True)  # scrolled into sight
+    fresh = cls(make_store(warehouse_url, customer_segment=["Premium"]))
+    assert figures(doc) and view.frame.equals(fresh.frame)
+    assert header.summary == fresh.summarize(fresh.frame)
+    if hasattr(view, "sources"):
+        assert _sources(view) == _sources(fresh)
+    else:
+        assert [t.to_plotly_json().keys() for t in view.figure.data] == [t.to_plotly_json().keys() for t in fresh.figure.data]
+        assert all(np.array_equal(np.asarray(a.ids), np.asarray(b.ids)) and np.allclose(a.values, b.values)
+                   for a, b in zip(view.figure.data, fresh.figure.data))
