@@ -11,7 +11,9 @@ metrics heatmap, a point of the seasonal lines, the removal of a filter chip, "C
 choice depends on the seed and on how many filters are active (at most a few at a time), so a
 seed gives the same sequence on the same warehouse.
 
-What is timed: a recorder in the page notes every change of the views' summaries, spinners and
+Before each interaction the target is scrolled to where it will be clicked and the page left to
+settle (`aim`; `--no-aim` clicks at once, so the catch-ups of the cards the scroll brings into
+sight count in the click, as the benchmarks before session 13 did). What is timed: a recorder in the page notes every change of the views' summaries, spinners and
 Bokeh's idle state with the page's clock (sampled every 25 ms), and the time of the click
 (`pointerdown`). After the page settles, the chips say what the selection is; an in-process
 `DataStore` with that selection computes what every view must say (as tests/browser/ does). The
@@ -211,6 +213,26 @@ def perform(page, action: tuple) -> str:
     raise ValueError(kind)
 
 
+def aim(page, action: tuple) -> None:
+    """Scroll the target of `action` to where `perform` will click it, without clicking: a reader
+    looks at a chart before clicking it, so the cards that scroll brings into sight catch up
+    before the click (timed apart, as `sight_ms`) rather than inside it."""
+    name, kind, arg = action
+    if kind == "heatmap":
+        page.evaluate(HEATMAP_BOX_JS, "fraud_rate_pct")
+    elif kind == "slice":
+        slices = page.locator(f".{arg[0]}layer g.slice")
+        index = slices.evaluate_all("(els, label) => els.findIndex(e => (e.textContent || '').trim() === label)", arg[1])
+        if index >= 0:
+            slices.nth(index).evaluate(TREEMAP_HEADER_JS) if arg[0] == "treemap" else slices.nth(index).scroll_into_view_if_needed()
+    elif kind == "bokeh":
+        page.evaluate(BOKEH_TARGET_JS, list(arg))
+    elif kind == "chip":
+        page.locator(".filter-chip button").nth(arg).scroll_into_view_if_needed()
+    elif kind == "clear":
+        page.locator("button", has_text="Clear all").first.scroll_into_view_if_needed()
+
+
 class Expected:
     """What every view must say under a selection, computed in this process (cached per selection)."""
 
@@ -346,7 +368,8 @@ def _redrawn_at(log: list[dict], expected: list[str], near: list[bool]) -> float
 
 
 def run_sequence(browser, url: str, clicks: int, seed: int, expected: Expected, timeout_s: float,
-                 quiet_s: float, progress=print, on_click=None, root: Path = ROOT, cached: bool = False) -> dict:
+                 quiet_s: float, progress=print, on_click=None, root: Path = ROOT, cached: bool = False,
+                 aimed: bool = True) -> dict:
     server = start_timed_server(url, root=root)
     tab = Page(browser, *VIEWPORT)
     frames: list[tuple[float, int, str | None]] = []  # (perf_counter, bytes, Bokeh patch JSON) received
@@ -377,6 +400,9 @@ def run_sequence(browser, url: str, clicks: int, seed: int, expected: Expected, 
             before_chips = chips(tab.page)
             action = choose(rng, len(before_chips), previous)
             previous = action[0]
+            if aimed:
+                aim(tab.page, action)
+                _settle(tab.page, quiet, timeout_s, quiet_s)
             tab.page.evaluate("() => window.__bench.reset()")
             before = tab.page.evaluate("() => window.__bench.log[0].summaries")
             wall = time.perf_counter()
@@ -500,7 +526,7 @@ def summarize(results: dict, runs: list[dict]) -> dict:
 
 def run(url: str | None = None, repeats: int = 1, clicks: int = 20, seed: int = 20261125, timeout_s: float = 300.0,
         quiet_s: float = 1.5, progress=print, checkpoint=None, compare: Path | None = None,
-        cached: bool = False) -> dict:
+        cached: bool = False, aimed: bool = True) -> dict:
     """`repeats` sequences of `clicks` interactions, each on a fresh server; returns the results.
 
     With `compare` (another checkout, e.g. `git worktree add /tmp/before <commit>`), each repeat
@@ -513,7 +539,7 @@ def run(url: str | None = None, repeats: int = 1, clicks: int = 20, seed: int = 
     expected = Expected(url)
     roots = {"before": Path(compare), "after": ROOT} if compare else {"this": ROOT}
     results: dict = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "warehouse": url, "repeats": repeats,
-                     "clicks_per_repeat": clicks, "seed": seed, "cached": cached, "roots": {k: str(v) for k, v in roots.items()}}
+                     "clicks_per_repeat": clicks, "seed": seed, "cached": cached, "aimed": aimed, "roots": {k: str(v) for k, v in roots.items()}}
     per_root: dict[str, list] = {label: [] for label in roots}
     with chromium() as browser:
         results["machine"] = machine_info(browser.version)
@@ -526,7 +552,7 @@ def run(url: str | None = None, repeats: int = 1, clicks: int = 20, seed: int = 
                     if checkpoint is not None:
                         checkpoint(_combined(results, per_root, label, runs + [partial]))
                 runs.append(run_sequence(browser, url, clicks, seed, expected, timeout_s, quiet_s, progress,
-                                         on_click, root, cached))
+                                         on_click, root, cached, aimed))
     return _combined(results, per_root)
 
 
@@ -579,10 +605,12 @@ def main() -> None:
     p.add_argument("--name", default="browser", help="results file name (bench/results/NAME.json)")
     p.add_argument("--cached", action="store_true",
                    help="play each sequence once untimed first, so the timed clicks find their answers cached")
+    p.add_argument("--no-aim", dest="aimed", action="store_false",
+                   help="click at once after scrolling to the target (the scroll's catch-ups counted in the click)")
     args = p.parse_args()
     run_and_report(args.name, lambda checkpoint: run(args.url, args.repeats, args.clicks, args.seed, args.timeout,
                                                      args.quiet, checkpoint=checkpoint, compare=args.compare,
-                                                     cached=args.cached),
+                                                     cached=args.cached, aimed=args.aimed),
                    format_table)
 
 

@@ -1,4 +1,4 @@
-"""Browser-side: a Plotly plot is relaid out only when its size changed.
+"""Browser-side: a Plotly plot is relaid out only when its size changed; a hierarchy click does not zoom.
 
 Panel's Plotly view (panel/models/plotly.ts, `resize_layout`) calls `Plotly.relayout(width,
 height)` after every layout pass and style redraw of the page, even when the plot's size is the
@@ -9,6 +9,9 @@ A data update (`Plotly.react`) also carries the plot's current size: the layout 
 no width, so react re-sized the plot to its container and Panel's `Plots.resize` afterwards
 asked for one more relayout (`autosize`), and the resize pass another; with the size in the
 layout, react draws once at the final size and both find nothing to do.
+A click on a sunburst or treemap sector zooms Plotly into it (an animated transition, then the
+filter's highlight redraws it zoomed out again): here a click only filters, as every other
+view's does, and Plotly's `plotly_click` still reaches Panel.
 It runs with the first view header's module (every card has one), in a served page, a notebook
 and a saved HTML file alike; on a Panel without that view or method it does nothing.
 """
@@ -33,6 +36,16 @@ RESIZE_GUARD_JS = """
     }
     resize.call(this);
   };
+  const install = View.prototype._install_callbacks;
+  if (install) {  // a click on a sunburst or treemap sector filters: Plotly's click event stays, its zoom goes
+    View.prototype._install_callbacks = function () {
+      install.call(this);
+      const gd = this.container;
+      for (const kind of ["sunburst", "treemap"]) {
+        gd.on(`plotly_${kind}click`, (data) => { gd.emit("plotly_click", data); return false; });
+      }
+    };
+  }
   if (layoutData) {
     View.prototype._layout_data = function () {
       const layout = layoutData.call(this);

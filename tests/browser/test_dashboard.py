@@ -166,6 +166,15 @@ def test_sunburst_segment_click_filters_heatmap_network_and_map(server, tab, war
     assert after["Merchant spending sunburst"] == before["Merchant spending sunburst"]  # its own dimensions
     page.screenshot(path=ARTIFACTS / "after-sunburst-click.png", full_page=True)
 
+    # an inner ring's sector filters without zooming Plotly into it: every sector stays drawn
+    sunburst = page.locator(".sunburstlayer g.slice")
+    drawn = sunburst.count()
+    lifestyle = next(i for i in range(drawn) if (sunburst.nth(i).text_content() or "").strip() == "Lifestyle")
+    sunburst.nth(lifestyle).click()
+    wait_until(lambda: "Category group: Lifestyle" in chips(page), message="a Category group chip")
+    time.sleep(1.5)  # Plotly's zoom would have run by now (0.75 s)
+    assert sunburst.count() == drawn
+
 
 def test_heatmap_cell_click_filters_the_others_and_chip_removal_restores(server, tab, warehouse_url):
     page = tab.page
