@@ -32,3 +32,22 @@ def test_a_burst_of_closing_sessions_releases_once_after_the_last(monkeypatch):
 def test_malloc_trim_is_found_on_glibc():
     assert memory._TRIM is not None  # Debian's glibc has it; without it only gc.collect runs
     assert memory._TRIM(0) in (0, 1)  # 1: memory was given back
+
+
+def test_a_sessions_store_and_views_are_freed_once_nothing_holds_them(warehouse_url):
+    """A closed session's store, coordinator and views are garbage once Panel lets go of its
+    document: nothing process-wide (a registry of coordinators, a cache of frames) keeps them,
+    or every session a team ever opened would stay in the server's memory."""
+    import gc
+    import weakref
+
+    from dashboard.app import dashboard_views
+    from dashboard.data import DataStore
+
+    store = DataStore(warehouse_url)
+    views = [v for _, items in dashboard_views(store) for v in items]
+    store.select(customer_segment=["Premium"])
+    gone = [weakref.ref(x) for x in (store, views[0], views[-1], views[0].coordinator)]
+    del store, views
+    gc.collect()
+    assert [ref() is None for ref in gone] == [True] * 4

@@ -82,8 +82,6 @@ def guarded(client, draw) -> None:
 class Coordinator:
     """The scheduler of one session's clients (one per store: a store is one session's filters)."""
 
-    _of: "weakref.WeakKeyDictionary[DataStore, Coordinator]" = weakref.WeakKeyDictionary()
-
     def __init__(self, store: DataStore):
         self.store = store
         self.clients: list = []
@@ -98,9 +96,11 @@ class Coordinator:
 
     @classmethod
     def of(cls, store: DataStore) -> "Coordinator":
-        if store not in cls._of:
-            cls._of[store] = cls(store)
-        return cls._of[store]
+        # kept on the store, not in a class-level WeakKeyDictionary: a coordinator refers to its store,
+        # so such a mapping's value would keep its key, and every session ever opened, alive
+        if getattr(store, "_coordinator", None) is None:
+            store._coordinator = cls(store)
+        return store._coordinator
 
     def add(self, client) -> None:
         """A new client: asked for its data now (synchronously: it is being built)."""
