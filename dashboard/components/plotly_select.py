@@ -1,0 +1,46 @@
+"""Browser-side: a Plotly box or lasso reaches the server while it moves, not only on release.
+
+Panel's Plotly view (panel/models/plotly.ts) forwards `plotly_selected` (the release) as its
+`plotly_event` {type: "selected"}, which the pane sets as `selected_data`; it does not forward
+`plotly_selecting` (the drag). This adds it, once per page, as the same event with `live: true` in
+its data (PlotlyView._on_select hands both to brush.py), at most every LIVE_MS, with only the fields
+a view reads (a Plotly point holds its whole trace). It runs with the view headers' module, like
+plotly_resize.py; on a Panel or Bokeh without these pieces it does nothing (release only).
+"""
+
+LIVE_MS = 60  # the browser sends a brush's points at most this often while it moves
+
+LIVE_SELECT_JS = f"const LIVE_MS = {LIVE_MS};\n" + """
+(() => {
+  const registry = window.Bokeh && window.Bokeh.Models && window.Bokeh.Models._known_models;
+  const model = registry && registry.get("panel.models.plotly.PlotlyPlot");
+  const View = model && model.prototype.default_view;
+  if (!View || !View.prototype._install_callbacks || View.prototype.__liveSelect) return false;
+  let events = null;
+  try { events = window.Bokeh.require("core/bokeh_events"); } catch (e) { return false; }
+  class LiveSelected extends events.ModelEvent {
+    constructor(data) { super(); this.data = data; }
+    get event_values() { return {model: this.origin, data: this.data}; }
+  }
+  LiveSelected.prototype.event_name = "plotly_event";
+  const install = View.prototype._install_callbacks;
+  View.prototype.__liveSelect = true;
+  View.prototype._install_callbacks = function () {
+    install.call(this);
+    let timer = null, latest = null;
+    const send = () => {
+      timer = null;
+      if (latest !== null) { this.model.trigger_event(new LiveSelected({type: "selected", data: latest})); }
+      latest = null;
+    };
+    this.container.on("plotly_selecting", (e) => {
+      if (!e || !Array.isArray(e.points)) return;
+      latest = {live: true, points: e.points.map((p) => ({curveNumber: p.curveNumber, pointNumber: p.pointNumber,
+                                                         customdata: p.customdata}))};
+      if (timer === null) timer = setTimeout(send, LIVE_MS);
+    });
+    this.container.on("plotly_selected", () => { clearTimeout(timer); timer = null; latest = null; });
+  };
+  return true;
+})();
+"""
