@@ -4,7 +4,9 @@ Panel's Plotly view (panel/models/plotly.ts) forwards `plotly_selected` (the rel
 `plotly_event` {type: "selected"}, which the pane sets as `selected_data`; it does not forward
 `plotly_selecting` (the drag). This adds it, once per page, as the same event with `live: true` in
 its data (PlotlyView._on_select hands both to brush.py), at most every LIVE_MS, with only the fields
-a view reads (a Plotly point holds its whole trace). It runs with the view headers' module, like
+a view reads (a Plotly point holds its whole trace). It also takes over `plotly_selected`: Plotly
+emits it again when a data update re-applies a standing selection box (another view's brush moved
+this one's data), and Panel would send that as a new brush; only a release after a drag is sent. It runs with the view headers' module, like
 plotly_resize.py; on a Panel or Bokeh without these pieces it does nothing (release only).
 """
 
@@ -27,19 +29,27 @@ LIVE_SELECT_JS = f"const LIVE_MS = {LIVE_MS};\n" + """
   View.prototype.__liveSelect = true;
   View.prototype._install_callbacks = function () {
     install.call(this);
-    let timer = null, latest = null;
-    const send = () => {
-      timer = null;
-      if (latest !== null) { this.model.trigger_event(new LiveSelected({type: "selected", data: latest})); }
-      latest = null;
-    };
-    this.container.on("plotly_selecting", (e) => {
+    const gd = this.container;
+    if (typeof gd.removeAllListeners !== "function") return;
+    gd.removeAllListeners("plotly_selected");  // Panel's: it also forwards the selections Plotly re-makes
+    let timer = null, latest = null, dragging = false;
+    const points = (e) => e.points.map((p) => ({curveNumber: p.curveNumber, pointNumber: p.pointNumber,
+                                                customdata: p.customdata}));
+    const send = (data) => this.model.trigger_event(new LiveSelected({type: "selected", data}));
+    gd.on("plotly_selecting", (e) => {
       if (!e || !Array.isArray(e.points)) return;
-      latest = {live: true, points: e.points.map((p) => ({curveNumber: p.curveNumber, pointNumber: p.pointNumber,
-                                                         customdata: p.customdata}))};
-      if (timer === null) timer = setTimeout(send, LIVE_MS);
+      dragging = true;
+      latest = {live: true, points: points(e)};
+      if (timer === null) {
+        timer = setTimeout(() => { timer = null; if (latest !== null) send(latest); latest = null; }, LIVE_MS);
+      }
     });
-    this.container.on("plotly_selected", () => { clearTimeout(timer); timer = null; latest = null; });
+    gd.on("plotly_selected", (e) => {  // a release; Plotly also emits it after a data update: not a brush
+      clearTimeout(timer); timer = null; latest = null;
+      if (!dragging) return;
+      dragging = false;
+      send({points: e && Array.isArray(e.points) ? points(e) : []});
+    });
   };
   return true;
 })();

@@ -168,7 +168,7 @@ class HourlyChannelArea(BokehView):
         # the selected hours (a brush, or another view's hour), a strip each over the full height
         self.source("hours", x0=np.empty(0), x1=np.empty(0))
         fig.vstrip("x0", "x1", source=self.sources["hours"], fill_color="#1f4e79", fill_alpha=0.15,
-                   line_color="#1f4e79", line_alpha=0.4, level="underlay")
+                   line_alpha=0, level="underlay")
         fig.yaxis.formatter = NumeralTickFormatter(format="0,0")
         fig.add_layout(Legend(items=[LegendItem(label=value(c), renderers=[bands], index=i, visible=False)
                                      for i, c in enumerate(self.slots)], location="top_left"))
