@@ -6,13 +6,17 @@ Panel's Plotly view (panel/models/plotly.ts) forwards `plotly_selected` (the rel
 its data (PlotlyView._on_select hands both to brush.py), at most every LIVE_MS, with only the fields
 a view reads (a Plotly point holds its whole trace). It also takes over `plotly_selected`: Plotly
 emits it again when a data update re-applies a standing selection box (another view's brush moved
-this one's data), and Panel would send that as a new brush; only a release after a drag is sent. It runs with the view headers' module, like
+this one's data), and Panel would send that as a new brush; only a release after a drag is sent.
+And a double-click, which in select mode Plotly reports only as a deselect (and whose DOM event its
+drag layer swallows), is sent as Panel's double-click event (the view's reset). It runs with the view headers' module, like
 plotly_resize.py; on a Panel or Bokeh without these pieces it does nothing (release only).
 """
 
 LIVE_MS = 60  # the browser sends a brush's points at most this often while it moves
 
-LIVE_SELECT_JS = f"const LIVE_MS = {LIVE_MS};\n" + """
+DOUBLE_CLICK_MS = 400  # two clicks this close are a double-click
+
+LIVE_SELECT_JS = f"const LIVE_MS = {LIVE_MS}, DOUBLE_CLICK_MS = {DOUBLE_CLICK_MS};\n" + """
 (() => {
   const registry = window.Bokeh && window.Bokeh.Models && window.Bokeh.Models._known_models;
   const model = registry && registry.get("panel.models.plotly.PlotlyPlot");
@@ -50,6 +54,20 @@ LIVE_SELECT_JS = f"const LIVE_MS = {LIVE_MS};\n" + """
       dragging = false;
       send({points: e && Array.isArray(e.points) ? points(e) : []});
     });
+    // in select mode Plotly takes a double-click as "clear the selection": no plotly_doubleclick, and its drag
+    // layer keeps the DOM's dblclick from firing. Two clicks this close are the view's reset, as elsewhere.
+    let clicked = 0;
+    gd.addEventListener("click", () => {
+      const mode = gd._fullLayout && gd._fullLayout.dragmode;
+      if (mode !== "select" && mode !== "lasso") return;  // other modes report their double-clicks
+      const now = Date.now();
+      if (now - clicked < DOUBLE_CLICK_MS) {
+        clicked = 0;
+        this.model.trigger_event(new LiveSelected({type: "doubleclick", data: null}));
+      } else {
+        clicked = now;
+      }
+    }, true);
   };
   return true;
 })();
