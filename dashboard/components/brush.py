@@ -1,9 +1,10 @@
 """Brushes: a rectangle, an interval or a lasso over a view sets the store dimensions of the marks it
 covers, live while it moves.
 
-Every brushable view (Bokeh's box select, Plotly's box and lasso) turns its brush into a selection
-(store dimension -> values) and hands it here with whether the drag is over. One place, so every
-view brushes alike:
+Every brushable view (Bokeh's box select: bokeh_view.py; Plotly's box and lasso: plotly_view.py, whose
+moving selection the browser sends through plotly_select.py) turns its brush into a selection (store
+dimension -> values) and hands it here with whether the drag is over. One place, so every view
+brushes alike:
 - the selection goes through `View.apply_selection` (not toggled): a brush replaces what the view
   selected before, by click or brush, and a brush that covers no mark clears the view's selection
   (the store cannot hold "nothing": an empty list is no filter);
