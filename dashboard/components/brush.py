@@ -21,6 +21,9 @@ brushes alike:
 """
 from __future__ import annotations
 
+import time
+import weakref
+
 import numpy as np
 import panel as pn
 from panel.io.state import set_curdoc
@@ -31,6 +34,7 @@ from .base import View
 from .coordinator import served
 
 POLL_MS = 40  # how often a waiting live step asks whether the previous one is drawn
+RELEASE_AFTER_S = 5.0  # a drag with no step for this long is taken as released (its release never came)
 MAX_LISTED = 5  # values a list chip names before "+ n more"
 ORDERS = {"day_of_week": list(range(7)), "transaction_hour": list(range(24)), "month": list(range(1, 13)),
           "credit_score_band": list(ref.CREDIT_BAND_LABELS), "income_bracket": list(ref.INCOME_BRACKET_LABELS),
@@ -80,6 +84,9 @@ def brushed(store: DataStore) -> dict[str, str]:
             if d in brushes.get(title, ()) and len(getattr(store, d)) > 1}
 
 
+_MOVED: "weakref.WeakKeyDictionary[DataStore, float]" = weakref.WeakKeyDictionary()  # last live step, per store
+
+
 class Brush:
     """One view's brush: applies its steps (see the module's docstring)."""
 
@@ -121,6 +128,22 @@ class Brush:
         store = self.view.store
         if live:
             store.brushing = True
+            _MOVED[store] = time.monotonic()
+            if served():
+                self._watch()
         self.view.apply_selection(wanted, toggle=False)
         if not live:
             store.brushing = False  # one undo step and one link for the whole drag
+
+    def _watch(self) -> None:
+        """A release that never comes (the page closed or lost the pointer mid-drag) must not leave the
+        store `brushing`: every later change would stay out of undo and the link. RELEASE_AFTER_S after
+        the session's last live step, its state counts as released."""
+        doc, store = pn.state.curdoc, self.view.store
+
+        def check() -> None:
+            if store.brushing and time.monotonic() - _MOVED.get(store, 0.0) >= RELEASE_AFTER_S:
+                with set_curdoc(doc):
+                    store.brushing = False
+
+        doc.add_timeout_callback(check, int(RELEASE_AFTER_S * 1000) + POLL_MS)
