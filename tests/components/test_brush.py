@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from bokeh.events import SelectionGeometry
 
+from dashboard.app import _excel_button
 from dashboard.components import (AffinityMatrix, CreditRiskBubble, CreditScatterMatrix, FilterChips, GeoBubbleMap,
                                   GeoMetricsHeatmap, HourlyChannelArea, Permalink, SeasonalLines, TimeHeatmap)
 from dashboard.components.brush import brushed, covered, phrase
@@ -226,3 +227,13 @@ def test_a_brushed_chip_removes_its_dimension_and_reads_the_same_after_a_link(wa
     store.clear()
     store.select(transaction_hour=[9, 10, 11])  # such values from the sidebar: a chip each
     assert chips(store) == ["Hour: 09:00", "Hour: 10:00", "Hour: 11:00"]
+
+
+def test_the_excel_filters_line_names_a_brush_in_words(warehouse_url):
+    store = DataStore(warehouse_url)
+    view = HourlyChannelArea(store)
+    brush(view, 8.7, 17.2)
+    store.select(customer_segment=["Premium"])
+    about = pd.read_excel(_excel_button(store, [view]).callback(), sheet_name="Filters", header=None)
+    line = dict(zip(about[0], about[1]))["Filters"]
+    assert line == "Segment: Premium · Hour: 09:00–17:00"
