@@ -74,6 +74,8 @@ class PlotlyView(View):
         pane.param.watch(self._on_select, ["selected_data"])
         pane.param.watch(self.reset, ["doubleclick_data"])
         self._brush = Brush(self)
+        self._boxed = 0  # brushes drawn in the browser since Plotly's selection was last cleared
+        self._cleared = 0  # the layout's `selectionrevision`: a new one drops Plotly's own selection
         return pane
 
     def show(self, frame) -> None:
@@ -83,6 +85,11 @@ class PlotlyView(View):
         self._patch(self.marks(frame), {})
 
     def _patch(self, traces: list[dict], layout: dict) -> None:
+        if self._boxed and not any(self.selected(d) for d in self.brushes):
+            # the brush was cleared (a chip, Reset, Undo, another view): Plotly keeps drawing its box and
+            # fading the points outside it until the selection's revision changes
+            self._boxed, self._cleared = 0, self._cleared + 1
+            layout = {**layout, "selectionrevision": self._cleared, "selections": []}
         if len(traces) != len(self.figure.data):
             raise ValueError(f"{type(self).__name__} returned {len(traces)} traces for a figure of "
                              f"{len(self.figure.data)}: the structure is fixed when it is built")
@@ -106,4 +113,5 @@ class PlotlyView(View):
         if event.new is None or not self.brushes or not isinstance(event.new, dict):
             return
         points = [p for p in event.new.get("points") or [] if isinstance(p, dict)]
+        self._boxed += 1
         self._brush.step(self.selection_from_points(points), final=event.new.get("live") is not True)

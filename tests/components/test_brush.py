@@ -208,8 +208,13 @@ def test_geo_map_box_or_lasso_sets_the_states_inside(warehouse_url):
     assert chips(store) == [f"3 states: {', '.join(states)}"]
     same_as_fresh(warehouse_url, store, TimeHeatmap)
     assert len(view.frame) == len(frame)  # the map keeps every state: it highlights
+    assert "selectionrevision" not in view.figure._layout
     view.reset()
     assert store.state == []
+    # Plotly's own box and fading go too: a new selection revision, no selection shapes
+    assert view.figure._layout["selectionrevision"] == 1 and view.figure._layout["selections"] == []
+    store.select(customer_segment=["Premium"])
+    assert view.figure._layout["selectionrevision"] == 1  # once per cleared brush
 
 
 def test_a_brushed_chip_removes_its_dimension_and_reads_the_same_after_a_link(warehouse_url):
