@@ -15,6 +15,7 @@ import threading
 import panel as pn
 
 from . import components as views
+from .components.brush import brushed
 from .components.coordinator import Coordinator, served
 from . import engines, memory, panel_writes
 from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url
@@ -125,7 +126,7 @@ def _excel_button(store: DataStore, shown: list) -> pn.widgets.FileDownload:
     def export():
         for view in shown:
             view.settle()  # a view out of sight may lag the filters
-        return workbook(shown, store.describe(), store.url, store.build_info()["built_at"])
+        return workbook(shown, store.describe(brushed(store)), store.url, store.build_info()["built_at"])
     return pn.widgets.FileDownload(callback=export, filename="banking_dashboard.xlsx", label="Excel workbook",
                                    color="primary", sizing_mode="stretch_width",
                                    description="Every chart's data under the current filters, a sheet each")

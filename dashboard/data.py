@@ -210,6 +210,8 @@ class DataStore(param.Parameterized):
     date_to = param.CalendarDate(default=None, allow_None=True)
     notice = param.String(default="", doc="The last filter values dropped as unknown, in words (for the page)")
     can_undo = param.Boolean(default=False, doc="Whether undo() has a filter change to take back")
+    brushing = param.Boolean(default=False, doc="A brush is being dragged: its steps filter the views at once, "
+                             "but only the state it is released in is one undo step (and one link)")
 
     def __init__(self, url: str | None = None, **params):
         super().__init__(**params)
@@ -222,6 +224,7 @@ class DataStore(param.Parameterized):
         self._undo: list[tuple] = []  # the states before each change, newest last
         self._now = self._snapshot()
         self.param.watch(self._record, list(FILTER_PARAMETERS))
+        self.param.watch(self._record, ["brushing"])  # a released brush: its final state, once
 
     # -- reading ----------------------------------------------------------------------------
     def filters(self, ignore: Iterable[str] = ()) -> Filters:
@@ -343,7 +346,10 @@ class DataStore(param.Parameterized):
 
     def _record(self, *events) -> None:
         """Keep the state before each filter change. It compares whole states, so a change whose
-        unknown values were dropped (a nested update) is recorded once, as what it became."""
+        unknown values were dropped (a nested update) is recorded once, as what it became. A brush's
+        live steps are not: the state before the drag is kept until it is released."""
+        if self.brushing:
+            return
         now = self._snapshot()
         if now[0] != self._now[0]:
             self._undo = (self._undo + [self._now])[-UNDO_DEPTH:]
@@ -405,13 +411,19 @@ class DataStore(param.Parameterized):
         self.param.update(**{d: [] for d in LIST_DIMENSIONS}, **{d: None for d in DATE_DIMENSIONS})
         self.origin.clear()
 
-    def describe(self) -> str:
-        """The active filters in words, e.g. 'Segment: Premium · Day of week: Sunday'."""
+    def describe(self, phrases: dict[str, str] | None = None) -> str:
+        """The active filters in words, e.g. 'Segment: Premium · Day of week: Sunday'; `phrases` gives some
+        dimensions' words whole (a brush's range, components/brush.py)."""
+        phrases = phrases or {}
         groups: dict[str, list[str]] = {}
         for dim, value in self.active():
+            if dim in phrases:
+                groups[dim] = [phrases[dim]]
+                continue
             groups.setdefault(LABELS[dim], []).append(
                 value.isoformat() if isinstance(value, dt.date) else value_label(dim, value))
-        return " · ".join(f"{k}: {', '.join(v)}" for k, v in groups.items()) or "no filters"
+        words = (v[0] if k in phrases else f"{k}: {', '.join(v)}" for k, v in groups.items())  # phrases by dimension
+        return " · ".join(words) or "no filters"
 
     # -- drill to detail --------------------------------------------------------------------
     def detail(self, kind: str, page: int = 1, page_size: int = 25, sort: str | None = None,

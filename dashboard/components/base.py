@@ -80,6 +80,7 @@ class View(pn.viewable.Viewer):
     own: ClassVar[tuple[str, ...]] = ()
     help: ClassVar[str] = ""
     shares_frames: ClassVar[bool] = True  # `transform` depends on the answer and the knobs alone
+    brushes: ClassVar[tuple[str, ...]] = ()  # the store dimensions a brush on this view sets (brush.py)
 
     store = param.ClassSelector(class_=DataStore, doc="The shared reactive store (one per session)")
     frame = param.DataFrame(default=None, doc="Exactly the data the view shows (what CSV exports)")
@@ -137,9 +138,14 @@ class View(pn.viewable.Viewer):
         """True when nothing is selected in these dimensions or every given value is selected."""
         return all(not self.selected(d) or v in self.selected(d) for d, v in values.items())
 
-    def apply_selection(self, selection: dict | None) -> None:
+    def apply_selection(self, selection: dict | None, toggle: bool = True) -> None:
+        """Set the store dimensions of a click (`toggle`: the same click again clears them) or a brush.
+        On a brushable view a click and a brush replace each other: what this view set before and the
+        new selection does not name is cleared."""
         if selection:
-            self.store.select(origin=self.title, toggle=True, **selection)
+            if self.brushes:
+                selection = {**{d: [] for d, title in self.store.origin.items() if title == self.title}, **selection}
+            self.store.select(origin=self.title, toggle=toggle, **selection)
 
     @property
     def shown(self) -> bool:

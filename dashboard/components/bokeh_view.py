@@ -5,16 +5,18 @@ ranges and colour limits are set explicitly. A figure may be declared with HoloV
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  the Bokeh backend, without hv.extension's notebook output
 import numpy as np
 import panel as pn
 from bokeh.document import Document
-from bokeh.events import DoubleTap, Tap
-from bokeh.models import ColumnDataSource
+from bokeh.events import DoubleTap, SelectionGeometry, Tap
+from bokeh.models import BoxSelectTool, ColumnDataSource
 
 from .base import View
+from .brush import Brush
 from .sources import patch
 
 
@@ -38,7 +40,10 @@ def factor_at(factors, x) -> object | None:
 
 
 class BokehView(View):
-    """A view drawn with Bokeh; a tap arrives as data coordinates (`selection_from_tap`)."""
+    """A view drawn with Bokeh; a tap arrives as data coordinates (`selection_from_tap`), a brush (Bokeh's
+    box select, when `brushes` names dimensions) as a data rectangle (`selection_from_brush`)."""
+
+    brush_shape: ClassVar[str] = "both"  # "both": a rectangle; "width": an interval along x
 
     # -- to override --------------------------------------------------------------------------------
     def build(self):
@@ -60,6 +65,11 @@ class BokehView(View):
         """Store updates for a tap at data coordinates (x, y)."""
         raise NotImplementedError
 
+    def selection_from_brush(self, x0: float, x1: float, y0: float, y1: float) -> dict | None:
+        """Store updates for a brush over [x0, x1] x [y0, y1] (data coordinates, x0 <= x1, y0 <= y1; a
+        categorical axis in synthetic ones: factor i spans [i, i + 1)); None when it covers no mark."""
+        raise NotImplementedError
+
     # -- the figure ----------------------------------------------------------------------------------
     def source(self, name: str, **columns) -> ColumnDataSource:
         """A named source of the figure (made in `build`, fed by `data` and `marks`)."""
@@ -71,6 +81,15 @@ class BokehView(View):
         self.figure = self.build()
         self.figure.on_event(Tap, self._on_tap)
         self.figure.on_event(DoubleTap, lambda event: self.reset())
+        if self.brushes:
+            self._brush = Brush(self)
+            # selects no glyph itself (no renderers): Bokeh's own selection would fade marks against the
+            # highlight; it only reports its rectangle, on every move (continuous) and on release
+            tool = BoxSelectTool(dimensions=self.brush_shape, continuous=True, renderers=[],
+                                 description="Brush: drag to filter the other views")
+            self.figure.add_tools(tool)
+            self.figure.toolbar.active_drag = tool
+            self.figure.on_event(SelectionGeometry, self._on_brush)
         return pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", height=self.height)
 
     def show(self, frame) -> None:
@@ -87,3 +106,15 @@ class BokehView(View):
     def _on_tap(self, event) -> None:
         if event.x is not None and event.y is not None and self.shown:
             self.apply_selection(self.selection_from_tap(event.x, event.y))
+
+    def _on_brush(self, event) -> None:
+        geometry = event.geometry or {}
+        if geometry.get("type") != "rect" or not self.shown:
+            return
+        try:
+            x0, x1 = sorted(float(geometry[k]) for k in ("x0", "x1"))
+            y0, y1 = sorted(float(geometry[k]) for k in ("y0", "y1"))
+        except (KeyError, TypeError, ValueError):  # the browser's message: checked, never trusted
+            return
+        if all(math.isfinite(v) for v in (x0, x1, y0, y1)):
+            self._brush.step(self.selection_from_brush(x0, x1, y0, y1), final=bool(event.final))

@@ -127,6 +127,12 @@ class Coordinator:
         """Whether failed clients are asked again by themselves (in a served session)."""
         return served()
 
+    @property
+    def busy(self) -> bool:
+        """Whether a change is being gathered or an answer is still on its way (a live brush's next
+        step waits for it: brush.py)."""
+        return self._gathering is not None or len(self._pending) > 0
+
     def ticket(self, client) -> int:
         """A new ticket for `client`: any answer still on its way for an older one is dropped."""
         self._tickets[client] = self._tickets.get(client, 0) + 1

@@ -117,9 +117,11 @@ class CreditScatterMatrix(_Credit):
 
     title = "Credit score vs behaviour"
     own = ("credit_score_band",)
+    brushes = ("credit_score_band",)
     help = ("One point per credit band, income bracket and segment with at least `min_customers` customers, "
-            "every pair of five metrics (colour = credit band). Drag a box or lasso over points, or click "
-            "one, to filter the other views to their credit bands; select the same bands again to clear.")
+            "every pair of five metrics (colour = credit band). Drag a box or lasso over points to filter the "
+            "other views to their credit bands (they follow as you drag), or click one for its band; "
+            "double-click or Reset to clear.")
     height = param.Integer(default=640)
     min_customers = param.Integer(default=20, bounds=(1, None),
                                   doc="Hide groups with fewer customers (the seed's customer_count >= 20)")
@@ -198,9 +200,12 @@ class CreditRiskBubble(_Credit):
 
     title = "Credit score vs risk indicators"
     own = ("credit_score_band", "income_bracket")
+    brushes = ("credit_score_band", "income_bracket")
     help = ("One bubble per credit band, income bracket and segment: average credit score against average "
             "past-due accounts (size = customers, colour = income bracket). Click a bubble to filter the "
-            "other views to its credit band and income bracket; click it again to clear.")
+            "other views to its credit band and income bracket; click it again to clear. Drag a box or "
+            "lasso over bubbles to filter to their bands and brackets (every band with every bracket of "
+            "the bubbles inside); double-click or Reset to clear.")
     height = param.Integer(default=520)
     risk_metric = param.Selector(
         default="avg_past_due_accounts",
@@ -237,8 +242,8 @@ class CreditRiskBubble(_Credit):
                 showlegend=i < len(self._slots) - 1, **self._empty(),
                 marker=dict(size=np.empty(0), sizemode="diameter", color=colour, opacity=np.empty(0),
                             line=dict(color=np.empty(0, object), width=np.empty(0)))))
-        fig.update_layout(margin=self.MARGIN, hovermode="closest", plot_bgcolor=t["background"],
-                          paper_bgcolor=t["background"],
+        fig.update_layout(margin=self.MARGIN, hovermode="closest", dragmode="select",
+                          plot_bgcolor=t["background"], paper_bgcolor=t["background"],
                           xaxis=dict(title=dict(text="Average credit score"), gridcolor=t["grid"], range=[300, 850]),
                           yaxis=dict(title=dict(text=self.RISK_LABELS[self.risk_metric]), gridcolor=t["grid"],
                                      range=[0, 1]),
@@ -315,3 +320,13 @@ class CreditRiskBubble(_Credit):
 
     def selection_from_click(self, point: dict):
         return self._clicked(point, "credit_score_band", "income_bracket")
+
+    def selection_from_points(self, points: list[dict]):
+        """The bands and the brackets of the bubbles covered. The store holds values per dimension, not
+        pairs: the other views take every covered band with every covered bracket."""
+        groups = [self._clicked(p, "credit_score_band", "income_bracket") for p in points]
+        groups = [g for g in groups if g]
+        if not groups:
+            return None
+        return {"credit_score_band": ordered({g["credit_score_band"][0] for g in groups}, BANDS),
+                "income_bracket": ordered({g["income_bracket"][0] for g in groups}, ref.INCOME_BRACKET_LABELS)}

@@ -11,6 +11,7 @@ import html
 import panel as pn
 import param
 
+from .brush import brushed
 from .controls import ChipBar
 from ..data import DATE_DIMENSIONS, FILTER_PARAMETERS, LABELS, LIST_DIMENSIONS, DataStore, value_label
 
@@ -74,8 +75,14 @@ class FilterChips(pn.viewable.Viewer):
 
     def _update(self, *events) -> None:
         groups: dict[str, list[dict]] = {}
+        ranges = brushed(self.store)  # a brushed dimension: one chip for all its values
         for dimension, value in self.store.active():
-            groups.setdefault(self.store.origin.get(dimension, SIDEBAR), []).append(self._chip(dimension, value))
+            group = groups.setdefault(self.store.origin.get(dimension, SIDEBAR), [])
+            if dimension not in ranges:
+                group.append(self._chip(dimension, value))
+            elif not any(chip["dimension"] == dimension for chip in group):
+                group.append({"label": ranges[dimension], "dimension": dimension, "value": None,
+                              "title": "Click to remove this brush's filter."})
         self._bar.param.update(groups=[{"title": title, "chips": chips} for title, chips in groups.items()],
                                can_undo=self.store.can_undo)
 
@@ -94,6 +101,7 @@ class FilterChips(pn.viewable.Viewer):
         for chip in self.chips:
             if isinstance(remove, dict) and remove.get("dimension") == chip["dimension"] \
                     and remove.get("value") == chip["value"]:
+                # a date, or a brush's chip (value None): the whole dimension
                 self.store.remove(chip["dimension"], None if chip["dimension"] in DATE_DIMENSIONS else chip["value"])
                 return
 

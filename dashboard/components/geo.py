@@ -14,6 +14,7 @@ from bokeh.plotting import figure
 from ..static import topojson_url
 from ..warehouse import reference as ref
 from .bokeh_view import BokehView, factor_at
+from .brush import covered
 from .marks import Hover, alpha, any_selected, bubble_px, lit
 from .plotly_view import PlotlyView
 from .style import SELECTED_LINE, money, number, plotly_text
@@ -47,9 +48,11 @@ class GeoBubbleMap(PlotlyView):
     title = "Customer geographic distribution"
     table = TABLE
     own = ("state",)
+    brushes = ("state",)
     help = ("The cities with most customers, at their coordinates: bubble area = customers, colour = "
             "average customer lifetime value. Click a bubble to filter the other views to its state; "
-            "click it again to clear.")
+            "click it again to clear. Drag a box (or pick the lasso above the map) over bubbles to filter "
+            "to their states; double-click or Reset to clear.")
     top_cities = param.Integer(default=50, bounds=(1, None), doc="How many cities (most customers first)")
     size_max = 30  # diameter in px of the largest bubble, as the seed's size_max
 
@@ -81,7 +84,8 @@ class GeoBubbleMap(PlotlyView):
                          for name, coloured in (("Avg CLV", True), ("CLV n/a", False))])
         fig.update_geos(scope="usa", projection_type="albers usa", showland=True, landcolor="#eef0f3",
                         showsubunits=True, subunitcolor="white", showlakes=False, bgcolor="rgba(0,0,0,0)")
-        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), clickmode="event", legend=dict(orientation="h", y=0, x=0),
+        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), clickmode="event", dragmode="select",
+                          legend=dict(orientation="h", y=0, x=0),
                           coloraxis=dict(colorscale="Plasma", colorbar=dict(title=dict(text="Avg CLV"), tickprefix="$",
                                                                             tickformat=",.0f", thickness=14, len=0.75)))
         return fig
@@ -121,6 +125,11 @@ class GeoBubbleMap(PlotlyView):
         if isinstance(custom, (list, tuple)) and custom and custom[0]:
             return {"state": [str(custom[0])]}
         return None
+
+    def selection_from_points(self, points: list[dict]):
+        states = [self.HOVER.read(p, "state") for p in points]
+        states = sorted({str(s) for s in states if isinstance(s, str) and s})
+        return {"state": states} if states else None
 
 
 def _score(value) -> str:
@@ -165,10 +174,13 @@ class GeoMetricsHeatmap(BokehView):
     title = "Geographic performance metrics"
     table = TABLE
     own = ("city",)
+    brushes = ("city",)
+    brush_shape = "width"
     help = ("Credit score, income, CLV, premium share and churn risk of the cities with most customers. "
             "Each row is coloured by its own z-score (blue = better than these cities' average, orange = "
             "worse; for churn risk lower is better); cells show the raw values. Click a column to filter "
-            "to that city and its state; click it again to clear.")
+            "to that city and its state; click it again to clear. Drag across columns to filter to those "
+            "cities (by name: a name two states share takes both); double-click or Reset to clear.")
     top_cities = param.Integer(default=20, bounds=(1, None), doc="How many cities (most customers first)")
     UPRIGHT_FROM = 9  # cities: from this many columns on, cell values are written upright (narrow columns)
 
@@ -255,3 +267,12 @@ class GeoMetricsHeatmap(BokehView):
             return None
         row = match.iloc[0]
         return {"state": [row["state"]], "city": [row["city"]]}
+
+    def selection_from_brush(self, x0, x1, y0, y1):
+        """The cities of the columns covered. Their states are not set (a click's are): the view draws
+        the cities of every state, and filtering it by state would move its columns under the brush."""
+        cities, _x, _y = self._columns(self.frame)
+        city_of = dict(zip(self.frame["location"], self.frame["city"]))
+        chosen = [city_of[cities[int(i)]] for i in covered(np.arange(len(cities)) + 0.5, x0, x1)
+                  if 0 <= int(i) < len(cities)]
+        return {"city": list(dict.fromkeys(chosen))} if chosen else None

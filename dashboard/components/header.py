@@ -8,6 +8,7 @@ import param
 
 from .controls import STATUS_JS, ViewStatus
 from .plotly_resize import RESIZE_GUARD_JS
+from .plotly_select import LIVE_SELECT_JS
 
 NEAR_PX = 300  # a card this close to the screen counts as seen: its data is there as it scrolls in
 
@@ -78,7 +79,7 @@ class ViewHeader(SightedStatus):
 button.view-csv { border: 1px solid #999; color: inherit; flex: none; }
 button.view-csv:hover { background: rgba(127,127,127,.2); }
 """]
-    _esm = STATUS_JS + RESIZE_GUARD_JS + SIGHT_JS + """
+    _esm = STATUS_JS + RESIZE_GUARD_JS + LIVE_SELECT_JS + SIGHT_JS + """
     export function render({ model }) {
       const row = document.createElement("div");
       row.className = "view-header";

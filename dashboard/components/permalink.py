@@ -88,14 +88,15 @@ class Permalink(pn.viewable.Viewer):
         store.start_from(origins, **values)
         self._say(problems)
         self._sync = UrlSync(self.handle, query=self.query, width=0, height=0, margin=0)
-        store.param.watch(self._changed, list(FILTER_PARAMETERS))
+        store.param.watch(self._changed, [*FILTER_PARAMETERS, "brushing"])
 
     @property
     def query(self) -> str:
         return query_of(self.store, self._kept)
 
     def _changed(self, *events) -> None:
-        self._sync.query = self.query
+        if not self.store.brushing:  # a brush's live steps are no history entries: its release is one
+            self._sync.query = self.query
 
     def _say(self, problems: list[str]) -> None:
         if problems:

@@ -12,6 +12,7 @@ import panel as pn
 import plotly.graph_objects as go
 
 from .base import View
+from .brush import Brush
 from .plotly_patch import flatten, send
 
 
@@ -56,8 +57,9 @@ class PlotlyView(View):
         raise NotImplementedError
 
     def selection_from_points(self, points: list[dict]) -> dict | None:
-        """Store updates for a box/lasso selection; views without brushing ignore it."""
-        return None
+        """Store updates for the points a box or lasso covers (None: no point of a mark); used when
+        `brushes` names the dimensions it sets."""
+        raise NotImplementedError
 
     # -- the figure ----------------------------------------------------------------------------------
     def _make_pane(self):
@@ -71,6 +73,9 @@ class PlotlyView(View):
         pane.param.watch(self._on_click, ["click_data"])
         pane.param.watch(self._on_select, ["selected_data"])
         pane.param.watch(self.reset, ["doubleclick_data"])
+        self._brush = Brush(self)
+        self._boxed = 0  # brushes drawn in the browser since Plotly's selection was last cleared
+        self._cleared = 0  # the layout's `selectionrevision`: a new one drops Plotly's own selection
         return pane
 
     def show(self, frame) -> None:
@@ -80,6 +85,11 @@ class PlotlyView(View):
         self._patch(self.marks(frame), {})
 
     def _patch(self, traces: list[dict], layout: dict) -> None:
+        if self._boxed and not any(self.selected(d) for d in self.brushes):
+            # the brush was cleared (a chip, Reset, Undo, another view): Plotly keeps drawing its box and
+            # fading the points outside it until the selection's revision changes
+            self._boxed, self._cleared = 0, self._cleared + 1
+            layout = {**layout, "selectionrevision": self._cleared, "selections": []}
         if len(traces) != len(self.figure.data):
             raise ValueError(f"{type(self).__name__} returned {len(traces)} traces for a figure of "
                              f"{len(self.figure.data)}: the structure is fixed when it is built")
@@ -98,5 +108,10 @@ class PlotlyView(View):
         self.apply_selection(selection)
 
     def _on_select(self, event) -> None:
-        if event.new is not None:  # a box/lasso selection (None when Plotly clears it)
-            self.apply_selection(self.selection_from_points((event.new or {}).get("points") or []))
+        """A box or lasso: while it moves (`live`, brush.LIVE_SELECT_JS) and on release. None when Plotly
+        clears its selection (a double-click, which also resets the view)."""
+        if event.new is None or not self.brushes or not isinstance(event.new, dict):
+            return
+        points = [p for p in event.new.get("points") or [] if isinstance(p, dict)]
+        self._boxed += 1
+        self._brush.step(self.selection_from_points(points), final=event.new.get("live") is not True)

@@ -20,6 +20,7 @@ from bokeh.plotting import figure
 
 from ..warehouse import reference as ref
 from .bokeh_view import BokehView, factor_at
+from .brush import covered
 from .crosssell import (balance_words, clear_of_nodes, holders_words, pair_grid, relative_holders, round_ticks,
                         short_label, texts, theme_colors)
 from .marks import alpha, lit
@@ -211,9 +212,12 @@ class AffinityMatrix(_CrossSell):
     darkest colour, the diagonal (not a pair) the background's neighbour."""
 
     title = "Product affinity matrix"
+    brushes = ("product",)
     help = ("Customers holding both products of each pair (colour on a log scale; hover for the count and "
             "the lift). Click a cell to filter every other view to customers holding both products, a "
-            "diagonal cell to the holders of one product; click it again to clear.")
+            "diagonal cell to the holders of one product; click it again to clear. Drag a rectangle to "
+            "filter to customers holding every product of its rows and columns; double-click or Reset "
+            "to clear.")
     height = param.Integer(default=560)
 
     TICK_PX, X_LABEL_ANGLE = 10, math.radians(60)  # axis labels: small and steep, so they never pile up
@@ -294,3 +298,11 @@ class AffinityMatrix(_CrossSell):
         if a not in products or b not in products:
             return None
         return {"product": sorted({str(a), str(b)})}
+
+    def selection_from_brush(self, x0, x1, y0, y1):
+        """The products of the rows and columns covered, all held (the store's `product`: a click on a
+        cell is the 1 x 1 case). A wider rectangle asks for customers holding more products at once."""
+        rows, columns = list(self.figure.y_range.factors), list(self.figure.x_range.factors)
+        a = [rows[int(i)] for i in covered(np.arange(len(rows)) + 0.5, y0, y1)]
+        b = [columns[int(i)] for i in covered(np.arange(len(columns)) + 0.5, x0, x1)]
+        return {"product": sorted({str(p) for p in a + b})} if a and b else None

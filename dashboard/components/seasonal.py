@@ -10,6 +10,7 @@ from bokeh.plotting import figure
 
 from ..warehouse import reference as ref
 from .bokeh_view import BokehView
+from .brush import covered
 from .marks import alpha, lit
 from .style import CATEGORY_COLORS, OTHER_COLOR, short_money
 
@@ -31,9 +32,12 @@ class SeasonalLines(BokehView):
     title = "Seasonal spending by category"
     table = "analytics_seasonal_patterns"
     own = ("month", "merchant_category")
+    brushes = ("month",)
+    brush_shape = "width"
     help = ("Spend per calendar month of the top categories by total spend (all years and weekdays summed "
             "per month of year). Click a point to filter the other views to that month and category; "
-            "click it again to clear.")
+            "click it again to clear. Drag across months to filter to those months (the others follow as "
+            "you drag); double-click or Reset to clear.")
     height = param.Integer(default=440)
     top_categories = param.Integer(default=5, bounds=(1, len(ref.CATEGORIES)),
                                    doc="How many categories to draw (largest total spend first)")
@@ -139,3 +143,7 @@ class SeasonalLines(BokehView):
         if gaps.min() > TAP_TOLERANCE * span:
             return None
         return {"month": [month], "merchant_category": [nearest["merchant_category"]]}
+
+    def selection_from_brush(self, x0, x1, y0, y1):
+        months = [int(m) for m in covered(sorted(self.frame["month"].unique()), x0, x1)]
+        return {"month": months} if months else None

@@ -11,6 +11,7 @@ from bokeh.plotting import figure
 
 from ..warehouse import reference as ref
 from .bokeh_view import BokehView, factor_at, holoviews_figure
+from .brush import covered
 from .marks import alpha, lit
 from .style import CHANNEL_COLORS, OTHER_COLOR, colours, ordered
 
@@ -23,7 +24,8 @@ GRID = pd.MultiIndex.from_product([range(7), range(24)], names=["day_of_week", "
 
 
 class TimeHeatmap(BokehView):
-    """Transactions by day of week and hour; a click on a cell selects that day and hour.
+    """Transactions by day of week and hour; a click on a cell selects that day and hour, a rectangle
+    dragged over cells their days and hours.
 
     Declared with HoloViews (a HeatMap over the fixed 7 x 24 grid, drawn once); a filter change
     then sets the cells' counts, colours and opacity on HoloViews' own source."""
@@ -31,8 +33,11 @@ class TimeHeatmap(BokehView):
     title = "Transaction time heatmap"
     table = "analytics_transaction_time_patterns"
     own = ("day_of_week", "transaction_hour")
+    brushes = ("day_of_week", "transaction_hour")
     help = ("Transactions of the chosen customers by weekday (Sunday first) and hour. "
-            "Click a cell to filter every other view to that day and hour; click it again to clear.")
+            "Click a cell to filter every other view to that day and hour; click it again to clear. "
+            "Drag a rectangle to filter to its days and hours (the others follow as you drag); "
+            "double-click or Reset to clear.")
     height = param.Integer(default=460)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -90,6 +95,13 @@ class TimeHeatmap(BokehView):
         hour = int(round(float(y)))
         return {"day_of_week": [DAY_SHORT.index(day)], "transaction_hour": [hour]} if 0 <= hour <= 23 else None
 
+    def selection_from_brush(self, x0, x1, y0, y1):
+        factors = list(self.figure.x_range.factors)
+        days = [DAY_SHORT.index(factors[int(i)]) for i in covered(np.arange(len(factors)) + 0.5, x0, x1)
+                if factors[int(i)] in DAY_SHORT]
+        hours = [int(h) for h in covered(HOURS, y0, y1)]
+        return {"day_of_week": sorted(days), "transaction_hour": hours} if days and hours else None
+
 
 class HourlyChannelArea(BokehView):
     """Transactions per hour stacked by channel; a click on a band selects that channel. The bands
@@ -104,7 +116,11 @@ class HourlyChannelArea(BokehView):
     title = "Channel usage by hour"
     table = "analytics_transaction_time_patterns"
     own = ("transaction_hour", "channel")
-    help = "Stacked transactions per hour and channel. Click inside a channel's band to filter to that channel."
+    brushes = ("transaction_hour",)
+    brush_shape = "width"
+    help = ("Stacked transactions per hour and channel. Click inside a channel's band to filter to that channel; "
+            "drag across hours to filter to those hours (the others follow as you drag). A click and a drag "
+            "replace each other; double-click or Reset to clear.")
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         if df.empty:
@@ -149,6 +165,10 @@ class HourlyChannelArea(BokehView):
                             line_color="color", line_alpha="alpha", line_width=0.5)
         cells = fig.quad(left="left", right="right", bottom="bottom", top="top", source=self.sources["cells"],
                          fill_alpha=0, line_alpha=0)
+        # the selected hours (a brush, or another view's hour), a strip each over the full height
+        self.source("hours", x0=np.empty(0), x1=np.empty(0))
+        fig.vstrip("x0", "x1", source=self.sources["hours"], fill_color="#1f4e79", fill_alpha=0.15,
+                   line_alpha=0, level="underlay")
         fig.yaxis.formatter = NumeralTickFormatter(format="0,0")
         fig.add_layout(Legend(items=[LegendItem(label=value(c), renderers=[bands], index=i, visible=False)
                                      for i, c in enumerate(self.slots)], location="top_left"))
@@ -178,7 +198,8 @@ class HourlyChannelArea(BokehView):
         totals = values.sum(axis=1, keepdims=True)
         share = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
         empty = values <= 0  # no quad (nothing to hover) where a band has no height
-        return {"bands": {"ys": ys, **self.marks(frame)["bands"]},
+        marks = self.marks(frame)
+        return {"bands": {"ys": ys, **marks["bands"]}, "hours": marks["hours"],
                 "cells": {"bottom": np.where(empty, np.nan, lo).T.ravel(), "top": np.where(empty, np.nan, hi).T.ravel(),
                           "transactions": values.T.ravel(), "share": share.T.ravel()}}
 
@@ -187,7 +208,8 @@ class HourlyChannelArea(BokehView):
         unknown = bool(chosen - set(self.slots[:-1]))  # a channel of the last band (e.g. chosen in the sidebar)
         on = np.array([not chosen or bool(chosen & set(m)) or (i == len(self.slots) - 1 and unknown)
                        for i, m in enumerate(self._members)])
-        return {"bands": {"alpha": alpha(on, high=LIT_BAND)}}
+        hours = np.array(sorted(self.selected("transaction_hour")), dtype=float)
+        return {"bands": {"alpha": alpha(on, high=LIT_BAND)}, "hours": {"x0": hours - 0.5, "x1": hours + 0.5}}
 
     def fit(self, frame) -> None:
         top = float(self._values.sum(axis=1).max())
@@ -203,3 +225,7 @@ class HourlyChannelArea(BokehView):
             return None
         channels = self._members[hits[0]] if hits[0] == len(self.slots) - 1 else [self.slots[hits[0]]]
         return {"channel": sorted(channels)}
+
+    def selection_from_brush(self, x0, x1, y0, y1):
+        hours = [int(h) for h in covered(HOURS, x0, x1)]
+        return {"transaction_hour": hours} if hours else None

@@ -267,8 +267,8 @@ def test_splom_box_selection_selects_bands_of_points(warehouse_url):
     assert store.credit_score_band == ["Poor"]
     splom._plot.selected_data = None  # Plotly clearing its selection changes nothing
     assert store.credit_score_band == ["Poor"]
-    splom._plot.selected_data = {"points": [], "selector": None}  # an empty box: nothing
-    assert store.credit_score_band == ["Poor"]
+    splom._plot.selected_data = {"points": [], "selector": None}  # a box over no point: a brush of nothing
+    assert store.credit_score_band == []
     assert splom.selection_from_points([]) is None
 
 
