@@ -12,7 +12,7 @@ import pytest
 from dashboard.components.brush import phrase
 from dashboard.data import LABELS, LIST_DIMENSIONS, DataStore, value_label
 
-from .test_dashboard import HEATMAP_BOX_JS, chips, expected_summaries, loaded, reach, wait_until
+from .test_dashboard import HEATMAP_BOX_JS, chips, expected_summaries, reach, ready, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +72,7 @@ def settle(page, url: str, dimensions: tuple[str, ...]) -> dict[str, list]:
 def test_heatmap_brush_filters_live_then_links_and_undoes_as_one_step(server, tab, browser, warehouse_url):
     page = tab.page
     page.goto(server)
-    before = wait_until(lambda: loaded(page), timeout=60, message="views")
+    before = wait_until(lambda: ready(page), timeout=60, message="views")
     box = wait_until(lambda: page.evaluate(HEATMAP_BOX_JS, "fraud_rate_pct"), message="heatmap frame")
     width, height = box["x1"] - box["x0"], box["y1"] - box["y0"]
 
@@ -108,7 +108,7 @@ def test_heatmap_brush_filters_live_then_links_and_undoes_as_one_step(server, ta
 def test_channel_area_interval_sets_hours(server, tab, warehouse_url):
     page = tab.page
     page.goto(server)
-    wait_until(lambda: loaded(page), timeout=60, message="views")
+    wait_until(lambda: ready(page), timeout=60, message="views")
     box = wait_until(lambda: page.evaluate(HEATMAP_BOX_JS, "share"), message="channel area frame")
     x = lambda hour: box["x0"] + hour / 23 * (box["x1"] - box["x0"])  # noqa: E731  the x range is 0..23
     y = (box["y0"] + box["y1"]) / 2
@@ -126,7 +126,7 @@ def test_channel_area_interval_sets_hours(server, tab, warehouse_url):
 def test_plotly_box_filters_live_and_a_double_click_clears(server, tab, warehouse_url, title, dimensions):
     page = tab.page
     page.goto(server)
-    before = wait_until(lambda: loaded(page), timeout=60, message="views")
+    before = wait_until(lambda: ready(page), timeout=60, message="views")
     area = wait_until(lambda: page.evaluate(PLOTLY_AREA_JS, title), message=f"{title}'s plot area")
     time.sleep(1)  # the plot settles in place after scrolling
     area = page.evaluate(PLOTLY_AREA_JS, title)

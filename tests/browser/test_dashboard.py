@@ -57,6 +57,30 @@ def loaded(page) -> dict[str, str]:
     return s if s and all(s.values()) else {}
 
 
+# How long ago the browser's main thread last ran a long task (ms), and how many view cards lack their figure.
+QUIET_JS = """() => {
+  if (!window.__lastLongTask) {
+    window.__lastLongTask = performance.now();
+    new PerformanceObserver((list) => { for (const e of list.getEntries())
+      window.__lastLongTask = Math.max(window.__lastLongTask, e.startTime + e.duration); })
+      .observe({type: 'longtask', buffered: true});
+  }
+  const deep = (n, out) => { for (const c of n.children) { out.push(c); if (c.shadowRoot) deep(c.shadowRoot, out); deep(c, out); } return out; };
+  const cards = deep(document.body, []).filter((e) => e.classList.contains('view-card') && !e.classList.contains('detail-card'));
+  const bare = cards.filter((c) => !deep(c.shadowRoot || c, [c]).some((e) => e.classList.contains('bk-Canvas') || e.classList.contains('js-plotly-plot')));
+  return {idle: performance.now() - window.__lastLongTask, cards: cards.length, bare: bare.length};
+}"""
+
+
+def ready(page) -> dict[str, str]:
+    """Every view shows its summary and its figure, and the browser's main thread has been idle for a
+    moment: what a reader waits for before dragging. (Bokeh takes a press held while the page is busy
+    for more than its press threshold, 250 ms, as a press, not the start of a drag or a tap.)"""
+    shown = loaded(page)
+    state = page.evaluate(QUIET_JS) if shown else {}
+    return shown if state and state["cards"] == len(TITLES) and not state["bare"] and state["idle"] > 700 else {}
+
+
 def chips(page) -> list[str]:
     return [t.replace("✕", "").strip() for t in page.locator(".filter-chip button").all_text_contents()]
 
@@ -150,7 +174,7 @@ def test_all_views_render_offline_without_errors(server, tab):
 def test_sunburst_segment_click_filters_heatmap_network_and_map(server, tab, warehouse_url):
     page = tab.page
     page.goto(server)
-    before = wait_until(lambda: loaded(page), timeout=60, message="views")
+    before = wait_until(lambda: ready(page), timeout=60, message="views")
     slices = page.locator(".js-plotly-plot g.slice")
     wait_until(lambda: slices.count() > 0, message="sunburst slices")
     premium = next(i for i in range(slices.count()) if (slices.nth(i).text_content() or "").strip() == "Premium")
@@ -179,7 +203,7 @@ def test_sunburst_segment_click_filters_heatmap_network_and_map(server, tab, war
 def test_heatmap_cell_click_filters_the_others_and_chip_removal_restores(server, tab, warehouse_url):
     page = tab.page
     page.goto(server)
-    before = wait_until(lambda: loaded(page), timeout=60, message="views")
+    before = wait_until(lambda: ready(page), timeout=60, message="views")
     box = wait_until(lambda: page.evaluate(HEATMAP_BOX_JS, "fraud_rate_pct"), message="heatmap frame")
     day, hour = 6, 12  # Saturday noon; rows are hours 0..23 top-down, columns Sun..Sat
     page.mouse.click(box["x0"] + (day + 0.5) / 7 * (box["x1"] - box["x0"]),
@@ -206,7 +230,7 @@ def test_heatmap_cell_click_filters_the_others_and_chip_removal_restores(server,
 def test_sidebar_widget_filters_the_views_and_adds_a_chip(server, tab, warehouse_url):
     page = tab.page
     page.goto(server)
-    before = wait_until(lambda: loaded(page), timeout=60, message="views")
+    before = wait_until(lambda: ready(page), timeout=60, message="views")
     page.locator(".choices__input--cloned").first.click()  # the Segment multi-choice
     page.keyboard.type("Business", delay=50)
     page.keyboard.press("Enter")

@@ -13,7 +13,7 @@ import pytest
 from dashboard.data import DataStore
 
 from .conftest import Page, page_text
-from .test_dashboard import VIEW_CLASSES, chips, loaded, reach, wait_until
+from .test_dashboard import VIEW_CLASSES, chips, reach, ready, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def expected(url: str, selection: dict) -> dict[str, str]:
 
 def opened(page, url: str) -> dict[str, str]:
     page.goto(url, timeout=90_000)
-    return wait_until(lambda: loaded(page), timeout=90, message="all views")
+    return wait_until(lambda: ready(page), timeout=90, message="all views and their figures")
 
 
 def settled(page, want_chips: list[str], want: dict[str, str]) -> dict[str, str]:
