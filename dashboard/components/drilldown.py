@@ -13,6 +13,7 @@ from functools import partial
 import pandas as pd
 import panel as pn
 import param
+from bokeh.models import DateFormatter
 
 from ..config import WarehouseError
 from ..data import DataStore
@@ -26,7 +27,10 @@ TEXT = "plaintext"
 COUNT = {"type": "money", "symbol": "", "precision": 0}
 MONEY = {"type": "money", "symbol": "$", "precision": 2}
 FLAG = {"type": "tickCross", "crossElement": False}
-# column -> (title, Tabulator formatter), in the store's column order; None keeps Panel's date format
+# explicit: the tables are made before their first rows, so Panel cannot tell this column holds times
+# (it sent them as epoch milliseconds, shown as 1767225546000); the header's date style, in UTC
+WHEN = DateFormatter(format="%d %b %Y %H:%M")
+# column -> (title, Tabulator formatter), in the store's column order
 COLUMNS = {
     "customers": {
         "customer_id": ("Customer", TEXT), "customer_segment": ("Segment", TEXT), "age_group": ("Age", TEXT),
@@ -34,7 +38,7 @@ COLUMNS = {
         "region": ("Region", TEXT), "credit_score_band": ("Credit band", TEXT),
         "transaction_count": ("Transactions", COUNT), "total_spend": ("Spend", MONEY)},
     "transactions": {
-        "transaction_ts": ("Date and time", None), "transaction_id": ("Transaction", TEXT),
+        "transaction_ts": ("Date and time", WHEN), "transaction_id": ("Transaction", TEXT),
         "customer_id": ("Customer", TEXT), "merchant_name": ("Merchant", TEXT),
         "merchant_category": ("Category", TEXT), "category_group": ("Category group", TEXT),
         "channel": ("Channel", TEXT), "amount": ("Amount", MONEY), "is_recurring": ("Recurring", FLAG),
@@ -103,7 +107,7 @@ class DetailTable(pn.viewable.Viewer):
             pd.DataFrame(columns=list(columns)), disabled=True, show_index=False, pagination=None, selectable=False,
             layout="fit_data_table", sizing_mode="stretch_width", visible=kind == self.kind,
             titles={c: title for c, (title, _) in columns.items()},
-            formatters={c: fmt for c, (_, fmt) in columns.items() if fmt is not None},
+            formatters={c: fmt for c, (_, fmt) in columns.items()},
             sorters=[{"field": sort, "dir": "desc" if descending else "asc"}])
         table.param.watch(partial(self._on_sorters, kind), ["sorters"])
         return table
