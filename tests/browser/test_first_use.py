@@ -31,3 +31,33 @@ def test_the_transactions_list_shows_dates_and_times(server, tab, warehouse_url)
     shown = wait_until(lambda: (texts := [t.strip() for t in cells.all_text_contents()]) == want and texts,
                        timeout=60, message=f"the first page's dates ({want[:2]} …)")
     assert not any(t.isdigit() for t in shown)
+
+
+def card(page, title: str):
+    return page.locator(".view-card", has=page.locator("h4", has_text=title))
+
+
+def test_the_3d_view_names_its_threshold_and_lowers_it(server, tab, warehouse_url, silver):
+    """It said 'No data for this selection' beside a radar of 270 customers: every group of the
+    state was under the 20-customer minimum. It says so, and its button lowers the minimum."""
+    from dashboard.components import BehaviorScatter3D
+    from tests.components.helpers import reference
+    def groups(state):
+        return reference(silver, {"state": [state]}, BehaviorScatter3D.own, table=BehaviorScatter3D.table)
+
+    counts = silver["customers"]["state"].value_counts(ascending=True)
+    state, gold = next((s, g) for s in counts.index[counts >= 2]
+                       if not (g := groups(s)).empty and g["customer_count"].max() < 20)
+    largest = int(gold["customer_count"].max())
+    page = tab.page
+    page.goto(f"{server}?state={state}")
+    scatter = card(page, BehaviorScatter3D.title)
+    message = scatter.locator(".view-message-box")
+    wait_until(lambda: "No group of this selection has at least 20 customers" in (message.text_content() or ""),
+               timeout=60, message="the 3D view's message")
+    button = message.locator("button", has_text=f"Show groups of {largest:,} or more customers")
+    button.click()
+    shown = (gold["customer_count"] >= largest).sum()
+    wait_until(lambda: scatter.locator(".view-summary").text_content().startswith(f"{shown:,} group"),
+               timeout=60, message=f"{shown} groups drawn")
+    assert not message.is_visible()
