@@ -61,3 +61,48 @@ def test_the_3d_view_names_its_threshold_and_lowers_it(server, tab, warehouse_ur
     wait_until(lambda: scatter.locator(".view-summary").text_content().startswith(f"{shown:,} group"),
                timeout=60, message=f"{shown} groups drawn")
     assert not message.is_visible()
+
+
+# The screen centre of the map's bubble for (state, city), scrolled into sight; null until it is drawn.
+BUBBLE_JS = """([state, city]) => {
+  const all = [];
+  const walk = (n) => { for (const c of n.children) { all.push(c); if (c.shadowRoot) walk(c.shadowRoot); walk(c); } };
+  walk(document.body);
+  const gd = all.find((e) => e.classList && e.classList.contains('js-plotly-plot') && e.data
+                       && e.data.some((t) => t.type === 'scattergeo'));
+  if (!gd) return null;
+  gd.scrollIntoView({block: 'center'});
+  for (const el of gd.querySelectorAll('.scattergeo .point')) {
+    const trace = el.closest('.trace').__data__[0].trace, custom = trace.customdata && trace.customdata[el.__data__.i];
+    if (custom && custom[0] === state && custom[1] === city) {
+      const r = el.getBoundingClientRect();
+      return {x: r.left + r.width / 2, y: r.top + r.height / 2};
+    }
+  }
+  return null;
+}"""
+
+
+def test_a_city_bubble_selects_that_city(server, tab, warehouse_url):
+    """A click on New York City filtered the whole state (three cities in the metrics heatmap) while
+    the map lit one bubble: it selects the city (with its state, as the heatmap's click does)."""
+    from dashboard.components import EngagementRadar, GeoBubbleMap, GeoMetricsHeatmap
+    from .test_dashboard import TITLES, expected_summaries, summaries, visit
+    store = DataStore(warehouse_url)
+    bubbles, heatmap = GeoBubbleMap(store).frame, GeoMetricsHeatmap(store).frame
+    cities = heatmap.groupby("state")["city"].nunique()
+    row = next(r for _, r in bubbles.iterrows() if cities.get(r["state"], 0) >= 2)
+    page = tab.page
+    page.goto(server)
+    wait_until(lambda: loaded(page), timeout=60, message="views")
+    at = wait_until(lambda: page.evaluate(BUBBLE_JS, [row["state"], row["city"]]),
+                    timeout=60, message=f"the bubble of {row['city']}")
+    page.mouse.click(at["x"], at["y"])
+    wait_until(lambda: any(c.startswith("City: ") for c in chips(page)), timeout=30, message="a City chip")
+    assert sorted(chips(page)) == sorted([f"State: {row['state']}", f"City: {row['city'].title()}"])
+    # the other views count the city's customers, not its state's
+    radar = EngagementRadar.title
+    want = expected_summaries(warehouse_url, {"state": [row["state"]], "city": [row["city"]]})[radar]
+    assert want.endswith(f" {int(row['customer_count']):,} customers")
+    visit(page, TITLES.index(radar))  # a card out of sight catches up when seen
+    wait_until(lambda: summaries(page).get(radar) == want, timeout=60, message=f"the radar to show {want}")
