@@ -38,12 +38,22 @@ class ChipBar(_MessageControl):
     each group with a count badge; 'Undo' for the last change and 'Clear all'."""
 
     groups = param.List(default=[], doc="[{'title', 'chips': [{'label', 'title', 'dimension', 'value'}]}]")
-    can_undo = param.Boolean(default=False)
-    empty_text = param.String(default="")
+    can_undo = param.Boolean(default=False, doc="Whether 'Undo' has a change to take back")
+    empty_text = param.String(default="", doc="What the bar says without a filter")
+    updating = param.Boolean(default=False, doc="A change is being answered: the bar says the charts are updating")
 
+    # The bar stays at the top of the page's scrolling area (sticky): a click far down the page still
+    # shows its chips, and that the charts are updating.
     _stylesheets = [_BUTTON_CSS + """
+:host { position: sticky !important; top: 0; z-index: 20; background: var(--panel-background-color, #fff);
+        box-shadow: 0 2px 4px -2px rgba(0,0,0,.25); }
 .chip-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; min-height: 36px;
             font-family: inherit; font-size: 0.95em; }
+.chip-updating { display: none; align-items: center; gap: 6px; margin-left: auto; opacity: 0.85; }
+.chip-updating.on { display: inline-flex; }
+.chip-spinner { width: 12px; height: 12px; border-radius: 50%; border: 2px solid rgba(127,127,127,.35);
+                border-top-color: #1f78b4; animation: chip-spin 0.8s linear infinite; }
+@keyframes chip-spin { to { transform: rotate(360deg); } }
 .chip-hint { opacity: 0.75; margin: 0 4px; }
 .chip-group { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 4px; padding: 2px 4px 2px 8px;
               border: 1px dashed rgba(127,127,127,.5); border-radius: 16px; }
@@ -96,10 +106,16 @@ button.chip-undo:hover { background: #666; color: #fff; }
         if (model.groups.length > 0) {
           items.push(button("Clear all", "Remove every filter", "chip-clear", {clear: true}));
         }
-        bar.replaceChildren(...items);
+        bar.replaceChildren(...items, updating);
       };
+      // "Updating the charts …" from a change's start (the click's own message) until its last data is sent
+      const updating = element("span", "chip-updating", "");
+      updating.append(element("span", "chip-spinner", ""), element("span", "", "Updating the charts …"));
+      const busy = () => updating.classList.toggle("on", model.updating);
       model.on(["groups", "can_undo", "empty_text"], draw);
+      model.on("updating", busy);
       draw();
+      busy();
       return bar;
     }
     """

@@ -13,6 +13,7 @@ import param
 
 from .brush import brushed
 from .controls import ChipBar
+from .coordinator import Coordinator
 from ..data import DATE_DIMENSIONS, FILTER_PARAMETERS, LABELS, LIST_DIMENSIONS, DataStore, value_label
 
 CUSTOMER_GROUP = ("customer_segment", "region", "state", "city", "age_group", "income_bracket",
@@ -62,6 +63,7 @@ class FilterChips(pn.viewable.Viewer):
         super().__init__(store=store, **params)
         self._bar = ChipBar(self.handle, empty_text=EMPTY_TEXT, sizing_mode="stretch_width", margin=(4, 4))
         store.param.watch(self._update, [*FILTER_PARAMETERS, "can_undo"])
+        Coordinator.of(store).on_busy(lambda busy: setattr(self._bar, "updating", busy))
         self._update()
 
     @property

@@ -3,6 +3,8 @@ drill-down table shows, what a click on the map selects, what the 3D view says a
 threshold hides every group."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from dashboard.data import DataStore
@@ -106,3 +108,40 @@ def test_a_city_bubble_selects_that_city(server, tab, warehouse_url):
     assert want.endswith(f" {int(row['customer_count']):,} customers")
     visit(page, TITLES.index(radar))  # a card out of sight catches up when seen
     wait_until(lambda: summaries(page).get(radar) == want, timeout=60, message=f"the radar to show {want}")
+
+
+# Records every change of the chip bar's "Updating the charts …" sign (it lives in a shadow root).
+WATCH_UPDATING_JS = """() => {
+  const all = [];
+  const walk = (n) => { for (const c of n.children) { all.push(c); if (c.shadowRoot) walk(c.shadowRoot); walk(c); } };
+  walk(document.body);
+  const sign = all.find((e) => e.classList && e.classList.contains('chip-updating'));
+  window.__updating = [];
+  new MutationObserver(() => window.__updating.push(sign.classList.contains('on')))
+    .observe(sign, {attributes: true, attributeFilter: ['class']});
+  return !!sign;
+}"""
+
+
+def test_a_click_far_down_the_page_shows_its_chip_and_that_the_charts_update(server, tab):
+    """After a click nothing said the charts were updating, and the chip bar had scrolled away: it
+    stays at the top of the page and says 'Updating the charts …' until the change is answered."""
+    from dashboard.components import CrossSellNetwork
+    from .test_dashboard import HEATMAP_BOX_JS
+    page = tab.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(server)
+    wait_until(lambda: loaded(page), timeout=60, message="views")
+    assert page.evaluate(WATCH_UPDATING_JS)
+    box = wait_until(lambda: page.evaluate(HEATMAP_BOX_JS, "holders_label"), message="the network")  # far down
+    time.sleep(1)  # the scroll settles
+    box = page.evaluate(HEATMAP_BOX_JS, "holders_label")
+    width, height = box["x1"] - box["x0"], box["y1"] - box["y0"]
+    page.mouse.click(box["x0"] + width / 2, box["y0"] + height / 2 - height / 3)  # the top node
+    wait_until(lambda: any(c.startswith("Product held: ") for c in chips(page)), timeout=30, message="a chip")
+    bar = page.locator(".chip-bar").first.bounding_box()
+    assert 0 <= bar["y"] and bar["y"] + bar["height"] <= 200, bar  # in sight, at the top
+    wait_until(lambda: page.evaluate("() => window.__updating") == [True, False], timeout=60,
+               message="'Updating the charts …' shown, then gone")
+    assert not page.locator(".chip-updating.on").count()
+    assert CrossSellNetwork.title in page.locator(".chip-group-title").all_text_contents()
