@@ -19,8 +19,8 @@ import plotly.graph_objects as go
 from ..warehouse import reference as ref
 from .marks import Hover, bubble_px, lit
 from .plotly_view import PlotlyView
-from .style import FADED_OPACITY, OTHER_COLOR, SEGMENT_COLORS, colours, in_order, is_missing, money, number, ordered, \
-    plotly_text
+from .style import FADED_OPACITY, OTHER_COLOR, SEGMENT_COLORS, colours, groups_of_customers, in_order, is_missing, \
+    money, number, ordered, plotly_text
 
 KEYS = ["customer_segment", "age_group", "income_bracket"]
 OTHER = "Other segments"  # the slot of segments the build did not know (a gold-only warehouse)
@@ -102,7 +102,7 @@ class BehaviorScatter3D(_Segments):
         return in_order(out, KEYS)
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{len(df):,} groups · {int(df['customer_count'].sum()):,} customers"
+        return groups_of_customers(len(df), self.min_customers, int(df["customer_count"].sum()))
 
     # -- what the threshold hides (the view says it instead of "No data") --------------------------
     def receive(self, raw: pd.DataFrame, key) -> None:
@@ -256,7 +256,7 @@ class EngagementRadar(_Segments):
         return in_order(out, KEYS)
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{len(df):,} segments · {int(df['customer_count'].sum()):,} customers"
+        return f"{int(df['customer_count'].sum()):,} customers in {len(df):,} segments"
 
     def build(self) -> go.Figure:
         self._slots = self.slots()

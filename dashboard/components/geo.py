@@ -73,7 +73,7 @@ class GeoBubbleMap(PlotlyView):
         return out
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{len(df):,} cities · {int(df['customer_count'].sum()):,} customers"
+        return f"{int(df['customer_count'].sum()):,} customers in the {len(df):,} largest cities"
 
     HOVER = Hover("<b>{label}</b>{placed}<br>Customers: {customers}<br>Avg CLV: {clv}<br>Avg credit score: "
                   "{score}<br>Avg annual income: {income}<br>90-day volume: {volume}",
@@ -204,7 +204,7 @@ class GeoMetricsHeatmap(BokehView):
         return out[columns]
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{df['location'].nunique():,} cities"
+        return f"the {df['location'].nunique():,} largest cities"
 
     def build(self):
         fig = figure(height=self.height - 10, sizing_mode="stretch_width", x_range=(0, 1),
