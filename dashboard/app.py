@@ -18,7 +18,7 @@ from . import components as views
 from .components.brush import brushed
 from .components.coordinator import Coordinator, served
 from . import engines, memory, panel_writes
-from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url
+from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url, warehouse_name
 from .data import DataStore
 from .warehouse.build import READABLE, build_warehouse
 from .warehouse.generate import BankSpec
@@ -140,8 +140,10 @@ def _sidebar(store: DataStore, shown: list) -> list:
 def freshness(store: DataStore) -> str:
     """The header's line: how fresh the data is and which warehouse it comes from (escaped HTML)."""
     info = store.build_info()
+    full = html.escape(mask_url(store.url), quote=True)
     return (f"Data as of <b>{info['as_of_date']:%d %b %Y}</b> · built {info['built_at']:%Y-%m-%d %H:%M} UTC · "
-            f"<code style='color:inherit'>{html.escape(mask_url(store.url))}</code>")
+            f"<span title='Warehouse: {full}' style='border-bottom:1px dotted; cursor:help'>"
+            f"{html.escape(warehouse_name(store.url))}</span>")
 
 
 _REPORTED: set[str] = set()
