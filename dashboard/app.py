@@ -13,6 +13,7 @@ import sys
 import threading
 
 import panel as pn
+from markdown_it import MarkdownIt
 
 from . import components as views
 from .components.brush import brushed
@@ -35,7 +36,7 @@ SECTIONS = (
     ("Seasonality", ("SeasonalLines",)),
 )
 EAGER_VIEWS = 4  # the figures a 1000 px high window shows at the top: in the first paint; the rest join after it
-HELP = """**How to use.** Click a mark in any chart to filter every other chart to it: a segment in the
+HELP = """Click a mark in any chart to filter every other chart to it: a segment in the
 sunburst or radar, a cell of the time heatmap, a product in the network, a state on the map … The chart
 you clicked keeps showing everything and highlights your choice; click the same mark again, double-click
 the chart or press its *Reset* to clear it. Selections add up across charts (AND); several values of one
@@ -133,8 +134,10 @@ def _excel_button(store: DataStore, shown: list) -> pn.widgets.FileDownload:
 
 
 def _sidebar(store: DataStore, shown: list) -> list:
-    return [_excel_button(store, shown), views.FilterSidebar(store), pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
-            pn.pane.Markdown(HELP, styles={"font-size": "0.85em"})]
+    """'How to use' first (below sixteen filters no new user found it), folded away in one click."""
+    guide = pn.pane.HTML(f"<details open><summary><b>How to use</b></summary>{MarkdownIt().render(HELP)}</details>",
+                         styles={"font-size": "0.85em"}, sizing_mode="stretch_width", margin=(0, 10))
+    return [guide, _excel_button(store, shown), views.FilterSidebar(store)]
 
 
 def freshness(store: DataStore) -> str:
