@@ -50,7 +50,8 @@ TABLE_CSS = """
 .tabulator .tabulator-row .tabulator-cell { padding: 4px 5px; }
 .tabulator .tabulator-header .tabulator-col .tabulator-col-content { padding: 4px 5px; }
 .tabulator .tabulator-tableholder { overflow-x: auto !important; }
-"""
+.tabulator .tabulator-header .tabulator-col:not([tabulator-field]) { visibility: hidden; }
+"""  # the last rule: Tabulator's filler column past the last one, whose cut sort arrow read as a phantom column
 MESSAGE_HEIGHT = 120  # px: the box of "No customers for this selection" and errors
 DEFAULT_SORT = {"customers": ("total_spend", True), "transactions": ("transaction_ts", True)}
 # words on the buttons, not in a tooltip (it covered the button it explained)

@@ -69,7 +69,7 @@ class ViewHeader(SightedStatus):
     csv_name = param.String(default="data.csv", doc="The downloaded file's name")
     csv = param.Dict(default={}, doc="{'n', 'text'}: the CSV to save (a new n for each download)")
     _stylesheets = ViewStatus._stylesheets + ["""
-.view-header { display: flex; flex-wrap: wrap; align-items: center; gap: 0 6px; min-width: 0; }
+.view-header { display: flex; flex-wrap: wrap; align-items: center; gap: 0 6px; min-width: 0; width: 100%; }
 .view-header h4 { margin: 0 4px 0 8px; font-size: 1.1em; font-weight: 600; flex: 0 1 auto; min-width: 0; }
 .view-help { display: inline-block; width: 18px; height: 18px; line-height: 18px; border-radius: 50%;
              border: 1px solid #999; text-align: center; font-size: 0.8em; cursor: help; flex: none; }
