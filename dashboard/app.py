@@ -191,7 +191,9 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
         title=TITLE, main=[main], sidebar=[sidebar], sidebar_width=330, header_background="#1f4e79",
         busy_indicator=None)
     header = pn.pane.HTML("", styles={"color": "#fff", "font-size": "0.9em"}, margin=(14, 10))
-    template.header.extend([header, views.ThemeSwitch(dark=pn.config.theme == "dark", margin=(8, 10))])
+    undo_history = {"of": lambda: []}  # the switch is in the page before the store: `fill` names the source
+    template.header.extend([header, views.ThemeSwitch(lambda _: undo_history["of"](), dark=pn.config.theme == "dark",
+                                                      margin=(8, 10))])
 
     def fill() -> None:
         try:
@@ -203,6 +205,7 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
                 return
             store.param.watch(_notify, ["notice"])
             link = views.Permalink(store)  # the URL's filters, before any view queries
+            undo_history["of"] = link.history  # what the theme switch carries to the next page
             sections = dashboard_views(store)
             shown = [view for _, items in sections for view in items]
             sidebar[:] = _sidebar(store, shown)

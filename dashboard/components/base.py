@@ -21,7 +21,7 @@ import param
 
 from .. import offline
 from ..data import DataStore
-from .controls import ViewMessage
+from .message import ViewMessage
 from .coordinator import Coordinator, guarded, served
 from .header import ViewHeader
 from .style import CARD_STYLES

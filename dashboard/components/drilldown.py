@@ -18,7 +18,7 @@ from bokeh.models import DateFormatter
 from ..config import WarehouseError
 from ..data import DataStore, value_label
 from .coordinator import Coordinator, served
-from .controls import ViewMessage
+from .message import ViewMessage
 from .header import SightedStatus
 from .style import CARD_STYLES
 

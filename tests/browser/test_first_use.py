@@ -145,3 +145,20 @@ def test_a_click_far_down_the_page_shows_its_chip_and_that_the_charts_update(ser
                message="'Updating the charts …' shown, then gone")
     assert not page.locator(".chip-updating.on").count()
     assert CrossSellNetwork.title in page.locator(".chip-group-title").all_text_contents()
+
+
+def test_the_theme_switch_keeps_the_undo_history(server, tab):
+    """The switch reloads the page (the theme is chosen as a page loads) and lost the undo history."""
+    page = tab.page
+    page.goto(f"{server}?customer_segment=Premium&channel=Mobile")
+    wait_until(lambda: loaded(page), timeout=60, message="views")
+    page.locator(".filter-chip button", has_text="Channel: Mobile").click()  # one change to take back
+    wait_until(lambda: chips(page) == ["Segment: Premium"], timeout=30, message="the channel chip gone")
+    page.locator(".theme-switch:visible").first.click()
+    wait_until(lambda: "theme=dark" in page.url, timeout=30, message="the dark page")
+    wait_until(lambda: loaded(page) and chips(page) == ["Segment: Premium"], timeout=60, message="the dark page's views")
+    undo = page.locator("button.chip-undo")
+    wait_until(lambda: undo.count() == 1, timeout=30, message="Undo on the new page")
+    undo.click()
+    wait_until(lambda: sorted(chips(page)) == ["Channel: Mobile", "Segment: Premium"], timeout=30,
+               message="the channel back after Undo")
