@@ -13,12 +13,13 @@ import sys
 import threading
 
 import panel as pn
+from markdown_it import MarkdownIt
 
 from . import components as views
 from .components.brush import brushed
 from .components.coordinator import Coordinator, served
 from . import engines, memory, panel_writes
-from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url
+from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url, warehouse_name
 from .data import DataStore
 from .warehouse.build import READABLE, build_warehouse
 from .warehouse.generate import BankSpec
@@ -35,7 +36,7 @@ SECTIONS = (
     ("Seasonality", ("SeasonalLines",)),
 )
 EAGER_VIEWS = 4  # the figures a 1000 px high window shows at the top: in the first paint; the rest join after it
-HELP = """**How to use.** Click a mark in any chart to filter every other chart to it: a segment in the
+HELP = """Click a mark in any chart to filter every other chart to it: a segment in the
 sunburst or radar, a cell of the time heatmap, a product in the network, a state on the map … The chart
 you clicked keeps showing everything and highlights your choice; click the same mark again, double-click
 the chart or press its *Reset* to clear it. Selections add up across charts (AND); several values of one
@@ -133,15 +134,19 @@ def _excel_button(store: DataStore, shown: list) -> pn.widgets.FileDownload:
 
 
 def _sidebar(store: DataStore, shown: list) -> list:
-    return [_excel_button(store, shown), views.FilterSidebar(store), pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
-            pn.pane.Markdown(HELP, styles={"font-size": "0.85em"})]
+    """'How to use' first (below sixteen filters no new user found it), folded away in one click."""
+    guide = pn.pane.HTML(f"<details open><summary><b>How to use</b></summary>{MarkdownIt().render(HELP)}</details>",
+                         styles={"font-size": "0.85em"}, sizing_mode="stretch_width", margin=(0, 10))
+    return [guide, _excel_button(store, shown), views.FilterSidebar(store)]
 
 
 def freshness(store: DataStore) -> str:
     """The header's line: how fresh the data is and which warehouse it comes from (escaped HTML)."""
     info = store.build_info()
+    full = html.escape(mask_url(store.url), quote=True)
     return (f"Data as of <b>{info['as_of_date']:%d %b %Y}</b> · built {info['built_at']:%Y-%m-%d %H:%M} UTC · "
-            f"<code style='color:inherit'>{html.escape(mask_url(store.url))}</code>")
+            f"<span title='Warehouse: {full}' style='border-bottom:1px dotted; cursor:help'>"
+            f"{html.escape(warehouse_name(store.url))}</span>")
 
 
 _REPORTED: set[str] = set()
@@ -186,7 +191,9 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
         title=TITLE, main=[main], sidebar=[sidebar], sidebar_width=330, header_background="#1f4e79",
         busy_indicator=None)
     header = pn.pane.HTML("", styles={"color": "#fff", "font-size": "0.9em"}, margin=(14, 10))
-    template.header.extend([header, views.ThemeSwitch(dark=pn.config.theme == "dark", margin=(8, 10))])
+    undo_history = {"of": lambda: []}  # the switch is in the page before the store: `fill` names the source
+    template.header.extend([header, views.ThemeSwitch(lambda _: undo_history["of"](), dark=pn.config.theme == "dark",
+                                                      margin=(8, 10))])
 
     def fill() -> None:
         try:
@@ -198,6 +205,7 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
                 return
             store.param.watch(_notify, ["notice"])
             link = views.Permalink(store)  # the URL's filters, before any view queries
+            undo_history["of"] = link.history  # what the theme switch carries to the next page
             sections = dashboard_views(store)
             shown = [view for _, items in sections for view in items]
             sidebar[:] = _sidebar(store, shown)

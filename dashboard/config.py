@@ -34,6 +34,20 @@ def mask_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+def warehouse_name(url: str) -> str:
+    """A short name for the warehouse (its file, or database and host), for the header and the export:
+    the URL itself, with a local path or a user name, is shown only on demand (masked)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return "unknown warehouse"
+    backend = parsed.get_backend_name()
+    if backend in ("duckdb", "sqlite"):
+        return Path(parsed.database).name if parsed.database not in (None, "", ":memory:") else f"in-memory {backend}"
+    where = f" on {parsed.host}" if parsed.host else ""
+    return f"{parsed.database or backend}{where} ({backend})"
+
+
 def duckdb_path(url: str) -> Path | None:
     """The file behind a duckdb:/// URL (None for other engines or in-memory DuckDB)."""
     parsed = make_url(url)

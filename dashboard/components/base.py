@@ -21,7 +21,7 @@ import param
 
 from .. import offline
 from ..data import DataStore
-from .controls import ViewMessage
+from .message import ViewMessage
 from .coordinator import Coordinator, guarded, served
 from .header import ViewHeader
 from .style import CARD_STYLES
@@ -90,7 +90,8 @@ class View(pn.viewable.Viewer):
     def __init__(self, store: DataStore | None = None, **params):
         super().__init__(store=store if store is not None else DataStore(), **params)
         self._key = None  # the filters of the frame shown
-        self._message = ViewMessage(cover=self.height, height=0, sizing_mode="stretch_width", margin=0)
+        self._message = ViewMessage(self.message_action, cover=self.height, height=0, sizing_mode="stretch_width",
+                                    margin=0)
         self._plot = self._make_pane()
         self._body = pn.Column(self._message, self._plot, sizing_mode="stretch_width", height=self.height)
         self._status = ViewHeader(self._on_status, heading=self.title, help=self.help, csv_name=f"{self.slug}.csv",
@@ -117,6 +118,9 @@ class View(pn.viewable.Viewer):
     def summarize(self, df: pd.DataFrame) -> str:
         """A few words on what is shown (e.g. '42,843 transactions'), next to the title."""
         return f"{len(df):,} rows"
+
+    def message_action(self) -> None:
+        """What the button of the view's message does (a view that offers one says it in the message)."""
 
     def _make_pane(self):
         """The pane holding the figure, built once (BokehView, PlotlyView)."""

@@ -19,8 +19,8 @@ import plotly.graph_objects as go
 from ..warehouse import reference as ref
 from .marks import Hover, bubble_px, lit
 from .plotly_view import PlotlyView
-from .style import FADED_OPACITY, OTHER_COLOR, SEGMENT_COLORS, colours, in_order, is_missing, money, number, ordered, \
-    plotly_text
+from .style import FADED_OPACITY, OTHER_COLOR, SEGMENT_COLORS, colours, groups_of_customers, in_order, is_missing, \
+    money, number, ordered, plotly_text
 
 KEYS = ["customer_segment", "age_group", "income_bracket"]
 OTHER = "Other segments"  # the slot of segments the build did not know (a gold-only warehouse)
@@ -77,7 +77,8 @@ class BehaviorScatter3D(_Segments):
     title = "Customer behaviour clusters (3D)"
     table = "analytics_customer_behavior_clusters"
     own = ("customer_segment", "age_group", "income_bracket")
-    help = ("One bubble per segment, age group and income bracket with at least 20 customers (min_customers): "
+    help = ("One bubble per segment, age group and income bracket with at least 20 customers (smaller groups "
+            "are hidden: an average of a few customers says little; the view offers to lower the minimum): "
             "transactions in the last 90 days (x), average transaction size (y), average signed total "
             "balance (z); bubble size = customers. Click a bubble to filter the other views to its segment, "
             "age group and income bracket; click it again to clear.")
@@ -92,7 +93,8 @@ class BehaviorScatter3D(_Segments):
                   "Avg transactions (90d): {transactions}<br>Avg transaction size: {size}<br>"
                   "Avg total balance: {balance}<br>Engagement score: {engagement}",
                   *KEYS, "customers", "transactions", "size", "balance", "engagement", "segment", "age", "income")
-    _hidden = (0, 0, 0)  # of the last answer: groups under min_customers, their customers, customers without figures
+    # of the last answer: groups under min_customers, their customers, customers without figures, the largest of those groups
+    _hidden = (0, 0, 0, 0)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         out = df[df["customer_count"] >= self.min_customers].dropna(subset=list(self.AXES))
@@ -100,7 +102,7 @@ class BehaviorScatter3D(_Segments):
         return in_order(out, KEYS)
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{len(df):,} groups · {int(df['customer_count'].sum()):,} customers"
+        return groups_of_customers(len(df), self.min_customers, int(df["customer_count"].sum()))
 
     # -- what the threshold hides (the view says it instead of "No data") --------------------------
     def receive(self, raw: pd.DataFrame, key) -> None:
@@ -108,12 +110,14 @@ class BehaviorScatter3D(_Segments):
         counts = pd.to_numeric(raw["customer_count"], errors="coerce").fillna(0)
         small = counts < self.min_customers
         blank = ~small & raw[list(self.AXES)].isna().any(axis=1)
-        self._hidden = (int((small & (counts > 0)).sum()), int(counts[small].sum()), int(counts[blank].sum()))
+        self._hidden = (int((small & (counts > 0)).sum()), int(counts[small].sum()), int(counts[blank].sum()),
+                        int(counts[small & ~blank].max()) if (small & ~blank).any() else 0)
         super().receive(raw, key)
 
-    def hidden_message(self) -> tuple[str, str] | None:
-        """(title, detail) when the answer had customers but no group passes the threshold."""
-        groups, small, blank = self._hidden
+    def hidden_message(self) -> tuple[str, str, str] | None:
+        """(title, detail, action) when the answer had customers but no group passes the threshold; the
+        action lowers it to the largest hidden group (the fewest, most reliable bubbles that show)."""
+        groups, small, blank, largest = self._hidden
         if not small and not blank:
             return None
         n = self.min_customers
@@ -128,13 +132,22 @@ class BehaviorScatter3D(_Segments):
         if blank:
             why.append(f"{_plural(blank, 'customer')} {'is' if blank == 1 else 'are'} in groups with no "
                        "transaction or balance figure under these filters, which have no position.")
-        return title, " ".join(why + ["Remove a filter chip or press Clear all."])
+        action = f"Show groups of {largest:,} or more customers" if largest else ""
+        return title, " ".join(why + [("Lower the minimum below, r" if action else "R")
+                                      + "emove a filter chip or press Clear all."]), action
+
+    def message_action(self) -> None:
+        """The message's button: lower the threshold to the largest group it hides."""
+        largest = self._hidden[3]
+        if 0 < largest < self.min_customers:
+            self.min_customers = largest
 
     def _draw(self, data: bool) -> None:
         super()._draw(data)  # the status line; the message it says is replaced (hold sends the last)
         hidden = None if self.error or self.shown or self.frame is None else self.hidden_message()
         if hidden:
-            self._message.say(*hidden)
+            title, detail, action = hidden
+            self._message.say(title, detail, action=action)
 
     # -- the figure ---------------------------------------------------------------------------------
     def build(self) -> go.Figure:
@@ -243,7 +256,7 @@ class EngagementRadar(_Segments):
         return in_order(out, KEYS)
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{len(df):,} segments · {int(df['customer_count'].sum()):,} customers"
+        return f"{int(df['customer_count'].sum()):,} customers in {len(df):,} segments"
 
     def build(self) -> go.Figure:
         self._slots = self.slots()

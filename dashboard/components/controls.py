@@ -11,6 +11,7 @@ click comes back as a message the Python side checks before acting on it.
 """
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 import param
@@ -38,12 +39,22 @@ class ChipBar(_MessageControl):
     each group with a count badge; 'Undo' for the last change and 'Clear all'."""
 
     groups = param.List(default=[], doc="[{'title', 'chips': [{'label', 'title', 'dimension', 'value'}]}]")
-    can_undo = param.Boolean(default=False)
-    empty_text = param.String(default="")
+    can_undo = param.Boolean(default=False, doc="Whether 'Undo' has a change to take back")
+    empty_text = param.String(default="", doc="What the bar says without a filter")
+    updating = param.Boolean(default=False, doc="A change is being answered: the bar says the charts are updating")
 
+    # The bar stays at the top of the page's scrolling area (sticky): a click far down the page still
+    # shows its chips, and that the charts are updating.
     _stylesheets = [_BUTTON_CSS + """
+:host { position: sticky !important; top: 0; z-index: 20; background: var(--panel-background-color, #fff);
+        box-shadow: 0 2px 4px -2px rgba(0,0,0,.25); }
 .chip-bar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; min-height: 36px;
             font-family: inherit; font-size: 0.95em; }
+.chip-updating { display: none; align-items: center; gap: 6px; margin-left: auto; opacity: 0.85; }
+.chip-updating.on { display: inline-flex; }
+.chip-spinner { width: 12px; height: 12px; border-radius: 50%; border: 2px solid rgba(127,127,127,.35);
+                border-top-color: #1f78b4; animation: chip-spin 0.8s linear infinite; }
+@keyframes chip-spin { to { transform: rotate(360deg); } }
 .chip-hint { opacity: 0.75; margin: 0 4px; }
 .chip-group { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 4px; padding: 2px 4px 2px 8px;
               border: 1px dashed rgba(127,127,127,.5); border-radius: 16px; }
@@ -96,13 +107,22 @@ button.chip-undo:hover { background: #666; color: #fff; }
         if (model.groups.length > 0) {
           items.push(button("Clear all", "Remove every filter", "chip-clear", {clear: true}));
         }
-        bar.replaceChildren(...items);
+        bar.replaceChildren(...items, updating);
       };
+      // "Updating the charts …" from a change's start (the click's own message) until its last data is sent
+      const updating = element("span", "chip-updating", "");
+      updating.append(element("span", "chip-spinner", ""), element("span", "", "Updating the charts …"));
+      const busy = () => updating.classList.toggle("on", model.updating);
       model.on(["groups", "can_undo", "empty_text"], draw);
+      model.on("updating", busy);
       draw();
+      busy();
       return bar;
     }
     """
+
+
+UNDO_KEY = "banking-dashboard-undo"  # the tab's sessionStorage entry carrying the undo history over a theme switch
 
 
 class UrlSync(_MessageControl):
@@ -118,6 +138,9 @@ class UrlSync(_MessageControl):
       if (window.location.search !== model.query) {
         window.history.replaceState(window.history.state, "", url(model.query));
       }
+      let carried = null;  // the undo history a theme switch kept in this tab (ThemeSwitch)
+      try { carried = sessionStorage.getItem("UNDO_KEY"); sessionStorage.removeItem("UNDO_KEY"); } catch (e) {}
+      if (carried) { try { model.send_msg({history: JSON.parse(carried)}); } catch (e) {} }
       const popped = () => model.send_msg({query: window.location.search});
       window.addEventListener("popstate", popped);
       model.on("remove", () => window.removeEventListener("popstate", popped));
@@ -128,13 +151,20 @@ class UrlSync(_MessageControl):
       });
       return document.createElement("span");
     }
-    """
+    """.replace('"UNDO_KEY"', json.dumps(UNDO_KEY))
 
 
-class ThemeSwitch(JSComponent):
-    """Light/dark: reloads the page with Panel's `?theme=dark` (the filters are in the URL, so they stay)."""
+class ThemeSwitch(_MessageControl):
+    """Light/dark: reloads the page with Panel's `?theme=dark` (the filters are in the URL, so they stay).
+    The theme is chosen as a page loads, so the switch reloads it; first the session's undo history is
+    asked for (`on_message` answers with `carry`) and kept in the tab for the next page (UrlSync)."""
 
-    dark = param.Boolean(default=False)
+    dark = param.Boolean(default=False, doc="Whether the page is dark (the button offers the other theme)")
+    carry = param.Dict(default={}, doc="{'n', 'history'}: the undo history to keep, as link queries (a new n each time)")
+
+    def _handle_msg(self, data) -> None:
+        if data == {"switch": True}:
+            self.carry = {"n": self.carry.get("n", 0) + 1, "history": list(self._on_message(data) or [])}
 
     _stylesheets = [_BUTTON_CSS + """
 button { border: 1px solid rgba(255,255,255,.7); color: #fff; }
@@ -146,14 +176,25 @@ button:hover { background: rgba(255,255,255,.15); }
       b.type = "button"; b.className = "theme-switch";
       b.textContent = model.dark ? "\u2600 Light" : "\u263e Dark";
       b.title = model.dark ? "Switch to the light theme" : "Switch to the dark theme";
-      b.addEventListener("click", () => {
+      let gone = false;
+      const go = () => {
+        if (gone) return;
+        gone = true;
         const url = new URL(window.location.href);
         if (model.dark) { url.searchParams.delete("theme"); } else { url.searchParams.set("theme", "dark"); }
         window.location.href = url.toString();
+      };
+      model.on("carry", () => {
+        try { sessionStorage.setItem("UNDO_KEY", JSON.stringify(model.carry.history || [])); } catch (e) {}
+        go();
+      });
+      b.addEventListener("click", () => {
+        model.send_msg({switch: true});
+        setTimeout(go, 2000);  // no answer (a busy or lost server): switch all the same
       });
       return b;
     }
-    """
+    """.replace('"UNDO_KEY"', json.dumps(UNDO_KEY))
 
 
 # The status line's elements and behaviour, shared by ViewStatus and ViewHeader's ESM.
@@ -235,77 +276,3 @@ button.view-reset:hover, button.view-cancel:hover, button.view-retry:hover { bac
     _esm = STATUS_JS + """
     export function render({ model }) { return statusLine(model); }
     """
-
-
-class ViewMessage(JSComponent):
-    """Why a view shows no figure ('Cannot load this view.', 'No data for this selection.'), drawn
-    as an opaque box over the figure rather than by hiding it: its host is zero pixels high, so
-    showing or hiding it changes no Bokeh layout. Hiding the figure instead re-laid out the page
-    twice per view, and an outage that turned thirteen views to errors took ~35 s to show."""
-
-    kind = param.Selector(default="", objects=["", "danger", "warning"], doc="'' hides the box")
-    title = param.String(default="", doc="The first, bold words")
-    detail = param.String(default="")
-    cover = param.Integer(default=420, doc="Pixels of figure to cover at least (the box grows to its column)")
-
-    _stylesheets = ["""
-:host { position: relative; overflow: visible !important; z-index: 5; }
-.view-message { position: absolute; top: 0; left: 0; right: 0; background: var(--panel-surface-color, #fff); }
-.view-message-box { margin: 10px; padding: 12px 16px; border-radius: 6px; border: 1px solid transparent;
-                    font-family: inherit; }
-.view-message-box.danger { background: #f8d7da; color: #842029; border-color: #f5c2c7; }
-.view-message-box.warning { background: #fff3cd; color: #664d03; border-color: #ffecb5; }
-"""]
-    _esm = """
-    export function render({ model }) {
-      const cover = document.createElement("div");
-      cover.className = "view-message";
-      const box = document.createElement("div");
-      const title = document.createElement("strong");
-      const detail = document.createElement("span");
-      box.append(title, " ", detail);
-      cover.append(box);
-      const body = () => {  // the column holding this box and the figure (in its shadow root)
-        const root = cover.getRootNode();
-        return root && root.host && root.host.parentNode && root.host.parentNode.host;
-      };
-      let watched = null;
-      const resized = new ResizeObserver(() => fit());
-      const fit = () => {  // cover the whole figure, however tall it draws (now or later)
-        const column = body();
-        if (column && column !== watched) { resized.observe(column); watched = column; }
-        cover.style.height = `${Math.max(model.cover, column ? column.clientHeight : 0)}px`;
-      };
-      model.on("remove", () => resized.disconnect());
-      const draw = () => {
-        cover.style.display = model.kind ? "block" : "none";
-        fit();
-        requestAnimationFrame(fit);  // at the first render the box is not in the page yet
-        box.className = `view-message-box ${model.kind}`;
-        title.textContent = model.title;
-        detail.textContent = model.detail;
-      };
-      model.on(["kind", "title", "detail", "cover"], draw);
-      draw();
-      return cover;
-    }
-    """
-
-    def say(self, title: str, detail: str, kind: str = "warning") -> None:
-        self.param.update(title=title, detail=detail, kind=kind)
-
-    def failed(self, error: str, retrying: bool) -> None:
-        """The error state: why the query failed, and whether the owner asks again by itself."""
-        self.say("Cannot load this view.", f"{error.rstrip('.')}." + (" Trying again every few seconds."
-                                                                         if retrying else ""), "danger")
-
-    def clear(self) -> None:
-        self.param.update(kind="", title="", detail="")
-
-    @property
-    def shown(self) -> bool:
-        return bool(self.kind)
-
-    @property
-    def text(self) -> str:
-        return f"{self.title} {self.detail}".strip()

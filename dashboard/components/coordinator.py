@@ -92,7 +92,20 @@ class Coordinator:
         self._retrying: list | None = None
         self._sighted: list | None = None  # clients come into sight, to catch up in the next wave
         self._pending: "weakref.WeakKeyDictionary[object, int]" = weakref.WeakKeyDictionary()  # answer on its way: ticket
+        self._busy_watchers: list = []  # told True when a change starts, False when its last wave is sent
+        self._announced = False
         store.param.watch(self._on_filters, list(FILTER_PARAMETERS))
+
+    def on_busy(self, watcher) -> None:
+        """Call `watcher(True)` when a served change starts (in the click's own message) and
+        `watcher(False)` once its last wave has been sent: the page says the charts are updating."""
+        self._busy_watchers.append(watcher)
+
+    def _announce(self, busy: bool) -> None:
+        if busy != self._announced:
+            self._announced = busy
+            for watcher in self._busy_watchers:
+                watcher(busy)
 
     @classmethod
     def of(cls, store: DataStore) -> "Coordinator":
@@ -119,6 +132,7 @@ class Coordinator:
         self.doc = pn.state.curdoc
         if self._gathering is None:  # the first client of this change: run them all on the next tick
             self._gathering = []
+            self._announce(True)
             pn.state.execute(self._run)
         self._gathering.extend(c for c in clients if c not in self._gathering)
 
@@ -194,6 +208,9 @@ class Coordinator:
                         self._apply(client, task, tickets[client])
         for client in tasks:  # overtaken ones
             self._settled(client, tickets[client])
+        if not self.busy:
+            with set_curdoc(self.doc):
+                self._announce(False)
         self._retry_later([c for c in clients if c.failed and not c.behind and self.current(c, tickets[c])])
 
     @staticmethod

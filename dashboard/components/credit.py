@@ -22,8 +22,8 @@ import plotly.graph_objects as go
 from ..warehouse import reference as ref
 from .marks import Hover, alpha, any_selected, bubble_px, lit
 from .plotly_view import PlotlyView
-from .style import (BAND_COLORS, INCOME_COLORS, OTHER_COLOR, SELECTED_LINE, colours, in_order, is_missing, money,
-                    number, ordered, plotly_text)
+from .style import (BAND_COLORS, INCOME_COLORS, OTHER_COLOR, SELECTED_LINE, colours, groups_of_customers, in_order,
+                    is_missing, money, number, ordered, plotly_text)
 
 TABLE = "analytics_credit_score_behavior_correlation"
 KEYS = ["credit_score_band", "income_bracket", "customer_segment"]
@@ -70,7 +70,7 @@ class _Credit(PlotlyView):
     _drawn = None  # the frame `traces` last drew (`marks` reuses its arrays)
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{len(df)} groups · {int(df['customer_count'].sum()):,} customers"
+        return groups_of_customers(len(df), self.min_customers, int(df["customer_count"].sum()))
 
     def slots(self, dimension: str, vocabulary, palette: dict) -> list[tuple[str, str]]:
         """(value, colour) per trace: the vocabulary, the warehouse's own values, then OTHER."""
@@ -118,7 +118,8 @@ class CreditScatterMatrix(_Credit):
     title = "Credit score vs behaviour"
     own = ("credit_score_band",)
     brushes = ("credit_score_band",)
-    help = ("One point per credit band, income bracket and segment with at least `min_customers` customers, "
+    help = ("One point per credit band, income bracket and segment with at least 20 customers (an average of "
+            "fewer says little), "
             "every pair of five metrics (colour = credit band). Drag a box or lasso over points to filter the "
             "other views to their credit bands (they follow as you drag), or click one for its band; "
             "double-click or Reset to clear.")

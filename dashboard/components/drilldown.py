@@ -13,11 +13,12 @@ from functools import partial
 import pandas as pd
 import panel as pn
 import param
+from bokeh.models import DateFormatter
 
 from ..config import WarehouseError
-from ..data import DataStore
+from ..data import DataStore, value_label
 from .coordinator import Coordinator, served
-from .controls import ViewMessage
+from .message import ViewMessage
 from .header import SightedStatus
 from .style import CARD_STYLES
 
@@ -26,7 +27,10 @@ TEXT = "plaintext"
 COUNT = {"type": "money", "symbol": "", "precision": 0}
 MONEY = {"type": "money", "symbol": "$", "precision": 2}
 FLAG = {"type": "tickCross", "crossElement": False}
-# column -> (title, Tabulator formatter), in the store's column order; None keeps Panel's date format
+# explicit: the tables are made before their first rows, so Panel cannot tell this column holds times
+# (it sent them as epoch milliseconds, shown as 1767225546000); the header's date style, in UTC
+WHEN = DateFormatter(format="%d %b %Y %H:%M")
+# column -> (title, Tabulator formatter), in the store's column order
 COLUMNS = {
     "customers": {
         "customer_id": ("Customer", TEXT), "customer_segment": ("Segment", TEXT), "age_group": ("Age", TEXT),
@@ -34,17 +38,24 @@ COLUMNS = {
         "region": ("Region", TEXT), "credit_score_band": ("Credit band", TEXT),
         "transaction_count": ("Transactions", COUNT), "total_spend": ("Spend", MONEY)},
     "transactions": {
-        "transaction_ts": ("Date and time", None), "transaction_id": ("Transaction", TEXT),
+        "transaction_ts": ("Date and time", WHEN), "transaction_id": ("Transaction", TEXT),
         "customer_id": ("Customer", TEXT), "merchant_name": ("Merchant", TEXT),
         "merchant_category": ("Category", TEXT), "category_group": ("Category group", TEXT),
         "channel": ("Channel", TEXT), "amount": ("Amount", MONEY), "is_recurring": ("Recurring", FLAG),
         "is_international": ("International", FLAG), "is_fraud": ("Fraud", FLAG),
         "is_high_value": ("≥ $1,000", FLAG)},
 }
+TABLE_CSS = """
+.tabulator .tabulator-cell, .tabulator .tabulator-col-title { font-size: 13px; }
+.tabulator .tabulator-row .tabulator-cell { padding: 4px 5px; }
+.tabulator .tabulator-header .tabulator-col .tabulator-col-content { padding: 4px 5px; }
+.tabulator .tabulator-tableholder { overflow-x: auto !important; }
+.tabulator .tabulator-header .tabulator-col:not([tabulator-field]) { visibility: hidden; }
+"""  # the last rule: Tabulator's filler column past the last one, whose cut sort arrow read as a phantom column
 MESSAGE_HEIGHT = 120  # px: the box of "No customers for this selection" and errors
 DEFAULT_SORT = {"customers": ("total_spend", True), "transactions": ("transaction_ts", True)}
-MOVES = {"first": ("«", "First page"), "prev": ("‹", "Previous page"),
-         "next": ("›", "Next page"), "last": ("»", "Last page")}
+# words on the buttons, not in a tooltip (it covered the button it explained)
+MOVES = {"first": "« First", "prev": "‹ Previous", "next": "Next ›", "last": "Last »"}
 
 
 def pages(total: int, page_size: int) -> int:
@@ -76,8 +87,8 @@ class DetailTable(pn.viewable.Viewer):
         # One table per list, each configured once: changing a shown Tabulator's columns rebuilds it
         # in the browser, and a sort set meanwhile fails there ('setSort is not a function').
         self._tables = {kind: self._make_table(kind) for kind in COLUMNS}
-        self._buttons = {move: pn.widgets.Button(label=icon, description=tip, width=40, color="primary", variant="outline")
-                         for move, (icon, tip) in MOVES.items()}
+        self._buttons = {move: pn.widgets.Button(label=label, width=96, color="primary", variant="outline")
+                         for move, label in MOVES.items()}
         for move, button in self._buttons.items():
             button.on_click(lambda _, move=move: self.go(self._target(move)))
         # 'Rows 1–25 of 1,500 customers', with a spinner while a page loads. Its messages (none
@@ -101,9 +112,11 @@ class DetailTable(pn.viewable.Viewer):
         sort, descending = DEFAULT_SORT[kind]
         table = pn.widgets.Tabulator(
             pd.DataFrame(columns=list(columns)), disabled=True, show_index=False, pagination=None, selectable=False,
-            layout="fit_data_table", sizing_mode="stretch_width", visible=kind == self.kind,
+            # in the charts' text size the customers' columns fit a half-width card at 1280 px (they ran past
+            # its right edge); a wider list scrolls sideways inside the card rather than being cut
+            layout="fit_data_table", sizing_mode="stretch_width", visible=kind == self.kind, stylesheets=[TABLE_CSS],
             titles={c: title for c, (title, _) in columns.items()},
-            formatters={c: fmt for c, (_, fmt) in columns.items() if fmt is not None},
+            formatters={c: fmt for c, (_, fmt) in columns.items()},
             sorters=[{"field": sort, "dir": "desc" if descending else "asc"}])
         table.param.watch(partial(self._on_sorters, kind), ["sorters"])
         return table
@@ -217,7 +230,14 @@ class DetailTable(pn.viewable.Viewer):
             self._message.say(f"No {kind} for this selection.", "Remove a filter chip or press Clear all.")
         else:
             self._message.clear()
-            self._tables[kind].value = rows
+            self._tables[kind].value = self._readable(rows)
+
+    @staticmethod
+    def _readable(rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows as the charts name them: cities in title case (the warehouse holds them in capitals)."""
+        if "city" not in rows.columns:
+            return rows
+        return rows.assign(city=[value_label("city", c) for c in rows["city"]])
 
     def __panel__(self):
         b = self._buttons

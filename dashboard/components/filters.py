@@ -13,6 +13,7 @@ import param
 
 from .brush import brushed
 from .controls import ChipBar
+from .coordinator import Coordinator
 from ..data import DATE_DIMENSIONS, FILTER_PARAMETERS, LABELS, LIST_DIMENSIONS, DataStore, value_label
 
 CUSTOMER_GROUP = ("customer_segment", "region", "state", "city", "age_group", "income_bracket",
@@ -23,6 +24,19 @@ SIDEBAR = "Sidebar"  # the group of filters no view's click set (widgets, a shar
 TRANSACTION_GROUP = ("channel", "category_group", "merchant_category", "day_of_week", "transaction_hour", "month")
 
 
+DATE_CSS = ".bk-input[readonly] { background-color: transparent; cursor: pointer; }"  # as the other fields
+
+
+def data_span(store: DataStore) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day of the transactions, from the build's record (None where it does not say)."""
+    info = store.build_info()
+    last, months = info.get("as_of_date"), info.get("months")
+    if not isinstance(last, dt.date) or not months:
+        return None, last if isinstance(last, dt.date) else None
+    index = last.year * 12 + last.month - int(months)  # the first month's, counted from year 0
+    return dt.date(index // 12, index % 12 + 1, 1), last
+
+
 class FilterSidebar(pn.viewable.Viewer):
     """A multi-choice per dimension (and a date range), two-way linked to the store."""
 
@@ -31,10 +45,13 @@ class FilterSidebar(pn.viewable.Viewer):
     def __init__(self, store: DataStore, **params):
         super().__init__(store=store, **params)
         self.widgets = {d: self._widget(d) for d in LIST_DIMENSIONS}
-        self.widgets["date_from"] = pn.widgets.DatePicker.from_param(
-            store.param.date_from, label="Transactions from", sizing_mode="stretch_width")
-        self.widgets["date_to"] = pn.widgets.DatePicker.from_param(
-            store.param.date_to, label="Transactions to", sizing_mode="stretch_width")
+        # The calendars open within the data (it ended in 2025, the calendar opened in 2026), and the
+        # labels say what an empty field means (the fields were blank boxes, with no placeholder to set)
+        first, last = data_span(store)
+        for dimension, words, empty in (("date_from", "Transactions from", first), ("date_to", "to", last)):
+            self.widgets[dimension] = pn.widgets.DatePicker.from_param(
+                getattr(store.param, dimension), start=first, end=last, sizing_mode="stretch_width",
+                label=f"{words} (empty: {empty:%d %b %Y})" if empty else words, stylesheets=[DATE_CSS])
 
     def _widget(self, dimension: str):
         # Bokeh's MultiChoice renders option labels as HTML (Choices.js allowHTML): escape them,
@@ -62,6 +79,7 @@ class FilterChips(pn.viewable.Viewer):
         super().__init__(store=store, **params)
         self._bar = ChipBar(self.handle, empty_text=EMPTY_TEXT, sizing_mode="stretch_width", margin=(4, 4))
         store.param.watch(self._update, [*FILTER_PARAMETERS, "can_undo"])
+        Coordinator.of(store).on_busy(lambda busy: setattr(self._bar, "updating", busy))
         self._update()
 
     @property

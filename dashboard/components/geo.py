@@ -43,14 +43,18 @@ def city_label(city: str, state: str) -> str:
 
 
 class GeoBubbleMap(PlotlyView):
-    """Customers per city on a US map; a click on a bubble selects its state."""
+    """Customers per city on a US map; a click on a bubble selects its city (and the city's state, as
+    the metrics heatmap's click does: a city name is not unique), a box or lasso their states.
+
+    A bubble is a city, so its click chooses what it highlights: selecting the whole state lit only
+    that bubble while every other view took the state's other cities too (New York City -> three cities)."""
 
     title = "Customer geographic distribution"
     table = TABLE
-    own = ("state",)
+    own = ("state", "city")
     brushes = ("state",)
     help = ("The cities with most customers, at their coordinates: bubble area = customers, colour = "
-            "average customer lifetime value. Click a bubble to filter the other views to its state; "
+            "average customer lifetime value. Click a bubble to filter the other views to its city; "
             "click it again to clear. Drag a box (or pick the lasso above the map) over bubbles to filter "
             "to their states; double-click or Reset to clear.")
     top_cities = param.Integer(default=50, bounds=(1, None), doc="How many cities (most customers first)")
@@ -69,7 +73,7 @@ class GeoBubbleMap(PlotlyView):
         return out
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{len(df):,} cities · {int(df['customer_count'].sum()):,} customers"
+        return f"{int(df['customer_count'].sum()):,} customers in the {len(df):,} largest cities"
 
     HOVER = Hover("<b>{label}</b>{placed}<br>Customers: {customers}<br>Avg CLV: {clv}<br>Avg credit score: "
                   "{score}<br>Avg annual income: {income}<br>90-day volume: {volume}",
@@ -92,7 +96,7 @@ class GeoBubbleMap(PlotlyView):
 
     def traces(self, frame: pd.DataFrame) -> list[dict]:
         on = lit(self, frame)
-        chosen = on & any_selected(self)  # outlined: the selected state's bubbles
+        chosen = on & any_selected(self)  # outlined: the selected bubbles
         sizes = bubble_px(frame["customer_count"], self.size_max)
         custom = self.HOVER.customdata(
             state=frame["state"], city=frame["city"],
@@ -121,9 +125,9 @@ class GeoBubbleMap(PlotlyView):
         return {"coloraxis.cmin": low, "coloraxis.cmax": high}
 
     def selection_from_click(self, point: dict):
-        custom = point.get("customdata")
-        if isinstance(custom, (list, tuple)) and custom and custom[0]:
-            return {"state": [str(custom[0])]}
+        state, city = (self.HOVER.read(point, f) for f in ("state", "city"))
+        if isinstance(state, str) and state and isinstance(city, str) and city:
+            return {"state": [state], "city": [city]}
         return None
 
     def selection_from_points(self, points: list[dict]):
@@ -200,7 +204,7 @@ class GeoMetricsHeatmap(BokehView):
         return out[columns]
 
     def summarize(self, df: pd.DataFrame) -> str:
-        return f"{df['location'].nunique():,} cities"
+        return f"the {df['location'].nunique():,} largest cities"
 
     def build(self):
         fig = figure(height=self.height - 10, sizing_mode="stretch_width", x_range=(0, 1),

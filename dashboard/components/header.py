@@ -58,7 +58,8 @@ class SightedStatus(ViewStatus):
 
 
 class ViewHeader(SightedStatus):
-    """Title, help ('?', its text on hover or focus), status line and 'CSV'. A click on CSV comes
+    """Title, help ('?', its text on hover or focus) and 'CSV' on one row, the status line on its own
+    row below (beside the title a half-width card at 1280 px cut both short). A click on CSV comes
     back as {'csv': True}; the owner answers by setting `csv` to {'n': a new number, 'text': …},
     which the browser saves as `csv_name`. Its `seen` lets a served view leave its figure alone
     until the card is in sight."""
@@ -68,15 +69,14 @@ class ViewHeader(SightedStatus):
     csv_name = param.String(default="data.csv", doc="The downloaded file's name")
     csv = param.Dict(default={}, doc="{'n', 'text'}: the CSV to save (a new n for each download)")
     _stylesheets = ViewStatus._stylesheets + ["""
-.view-header { display: flex; align-items: center; gap: 6px; min-width: 0; }
-.view-header h4 { margin: 0 4px 0 8px; font-size: 1.1em; font-weight: 600; white-space: nowrap;
-                  overflow: hidden; text-overflow: ellipsis; flex: 0 1 auto; }
+.view-header { display: flex; flex-wrap: wrap; align-items: center; gap: 0 6px; min-width: 0; width: 100%; }
+.view-header h4 { margin: 0 4px 0 8px; font-size: 1.1em; font-weight: 600; flex: 0 1 auto; min-width: 0; }
 .view-help { display: inline-block; width: 18px; height: 18px; line-height: 18px; border-radius: 50%;
              border: 1px solid #999; text-align: center; font-size: 0.8em; cursor: help; flex: none; }
-.view-header .view-status { flex: 1 1 auto; min-width: 0; }
+.view-header .view-status { flex: 1 0 100%; order: 4; min-width: 0; padding-left: 8px; min-height: 24px; }
 .view-header .view-summary { min-width: 0; }
 .view-header .view-summary div { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-button.view-csv { border: 1px solid #999; color: inherit; flex: none; }
+button.view-csv { border: 1px solid #999; color: inherit; flex: none; margin-left: auto; }
 button.view-csv:hover { background: rgba(127,127,127,.2); }
 """]
     _esm = STATUS_JS + RESIZE_GUARD_JS + LIVE_SELECT_JS + SIGHT_JS + """

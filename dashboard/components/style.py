@@ -77,6 +77,13 @@ def colours(palette: dict[str, str], values) -> dict[str, str]:
     return {v: palette[v] if v in palette else next(extra, OTHER_COLOR) for v in values}
 
 
+def groups_of_customers(groups: int, least: int, customers: int) -> str:
+    """'64 groups of ≥ 20 customers · 19,835 customers': a status line says what it counts, so totals that
+    differ between views (groups under a minimum left out, the largest cities only …) read as meant."""
+    groups_text = f"{groups:,} group{'' if groups == 1 else 's'}" + (f" of ≥ {least:,} customers" if least > 1 else "")
+    return f"{groups_text} · {customers:,} customers"
+
+
 def short_money(value) -> str:
     """$1.2M, $35.4K, $980 — for summaries; hovers use full figures."""
     if is_missing(value):

@@ -172,7 +172,8 @@ class HourlyChannelArea(BokehView):
         fig.yaxis.formatter = NumeralTickFormatter(format="0,0")
         fig.add_layout(Legend(items=[LegendItem(label=value(c), renderers=[bands], index=i, visible=False)
                                      for i, c in enumerate(self.slots)], location="top_left"))
-        fig.add_tools(HoverTool(renderers=[cells], point_policy="follow_mouse", tooltips=[
+        # one tooltip: on the line between two hours both quads are hit (two stacked tooltips were seen)
+        fig.add_tools(HoverTool(renderers=[cells], point_policy="follow_mouse", limit=1, tooltips=[
             ("Hour", "@hour"), ("Channel", "@channel"), ("Transactions", "@transactions{0,0}"),
             ("Share of the hour", "@share{0.0%}")]))
         return fig

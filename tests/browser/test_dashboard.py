@@ -242,7 +242,7 @@ def test_sidebar_widget_filters_the_views_and_adds_a_chip(server, tab, warehouse
 
 @pytest.fixture(scope="module", autouse=True)
 def publish_screenshot():
-    """Keep the latest full-page screenshot next to the README (docs/screenshot.png)."""
+    """Keep the latest full-page screenshot for the README (docs/screenshots/ holds the published ones)."""
     yield
     shot = ARTIFACTS / "dashboard.png"
     if shot.exists():

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from dashboard.data import DataStore
+from dashboard.workbook import column_label
 
 from .conftest import Page, page_text
 from .test_dashboard import VIEW_CLASSES, chips, reach, ready, wait_until
@@ -163,6 +164,7 @@ def test_csv_excel_and_drill_down_hold_exactly_what_the_page_shows(server, tab, 
             want[column] = want[column].dt.tz_convert("UTC").dt.tz_localize(None)
         for column in want.select_dtypes("number"):  # Excel numbers are floats; a missing one is empty
             want[column] = want[column].astype("float64")
+        want = want.rename(columns=column_label)  # headers in words (the CSV keeps the frame's names)
         pd.testing.assert_frame_equal(sheet, want.reset_index(drop=True), check_dtype=False, check_exact=False,
                                       rtol=1e-9, obj=view.title)
 

@@ -278,6 +278,20 @@ def test_the_threshold_message_follows_the_knob_and_the_filters(warehouse_url, s
     assert_frame_matches(view.frame, expected_scatter(reference(silver, small_state, view.own), 1), KEYS)
 
 
+def test_the_threshold_message_offers_to_lower_it(warehouse_url, silver, small_state):
+    """The message names the threshold and its button lowers it to the largest hidden group: that
+    group (and every other one as large) is drawn."""
+    gold = reference(silver, small_state, BehaviorScatter3D.own)
+    largest = int(gold["customer_count"].max())
+    view = BehaviorScatter3D(make_store(warehouse_url, **small_state))
+    assert view._message.action == f"Show groups of {largest:,} or more customers"
+    assert "at least 20 customers" in view._message.text
+    view._message._handle_msg({"action": True})  # what the button's click sends
+    assert view.min_customers == largest and view.shown and not view._message.shown
+    assert_frame_matches(view.frame, expected_scatter(gold, largest), KEYS)
+    assert view._message.action == ""
+
+
 def test_the_threshold_message_survives_a_highlight_change(warehouse_url, small_state):
     store = make_store(warehouse_url, **small_state)
     view = BehaviorScatter3D(store)
@@ -288,14 +302,15 @@ def test_the_threshold_message_survives_a_highlight_change(warehouse_url, small_
 
 def test_hidden_message_words_singulars(warehouse_url):
     view = BehaviorScatter3D(make_store(warehouse_url))
-    view._hidden = (1, 1, 0)
-    title, detail = view.hidden_message()
-    assert detail.startswith("1 customer is in a smaller group")
-    view._hidden = (0, 0, 0)
+    view._hidden = (1, 1, 0, 1)
+    title, detail, action = view.hidden_message()
+    assert detail.startswith("1 customer is in a smaller group") and action == "Show groups of 1 or more customers"
+    view._hidden = (0, 0, 0, 0)
     assert view.hidden_message() is None
-    view._hidden = (0, 0, 40)
-    title, detail = view.hidden_message()
+    view._hidden = (0, 0, 40, 0)
+    title, detail, action = view.hidden_message()
     assert "no transaction or balance figure" in detail and "40 customers" in detail and "20" not in title
+    assert action == ""  # lowering the threshold would show nothing more
 
 
 # -- radar -------------------------------------------------------------------------------------------

@@ -96,3 +96,23 @@ def test_sidebar_labels_are_escaped_because_the_widget_renders_them_as_html(ware
     assert options['&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;'] == hostile[0]  # the value stays raw
     assert options["O&#x27;Brien &amp; Sons &quot;Travel&quot;"] == hostile[1]
     assert not any("<" in label for label in options)
+
+
+def test_the_date_fields_say_what_empty_means_and_open_within_the_data(warehouse_url, silver):
+    """They were blank grey boxes, and the calendar opened in 2026 while the data ended in 2025."""
+    sidebar = FilterSidebar(DataStore(warehouse_url))
+    times = silver["transactions"]["transaction_ts"]
+    first, last = times.min().date(), times.max().date()
+    since, until = sidebar.widgets["date_from"], sidebar.widgets["date_to"]
+    assert since.start == until.start and since.end == until.end
+    assert since.start <= first and since.start.day == 1 and (first - since.start).days < 31  # the first month's
+    assert since.end == last
+    assert since.name == f"Transactions from (empty: {since.start:%d %b %Y})"
+    assert until.name == f"to (empty: {last:%d %b %Y})"
+
+
+def test_how_to_use_comes_before_the_filters(warehouse_url):
+    from dashboard.app import _sidebar
+    items = _sidebar(DataStore(warehouse_url), [])
+    assert "How to use" in items[0].object and "Click a mark" in items[0].object
+    assert isinstance(items[-1], FilterSidebar)

@@ -126,20 +126,37 @@ def test_bubble_own_state_highlights_not_filters(warehouse_url):
         assert opacity == (0.9 if s == state else FADED_OPACITY)
 
 
-def test_bubble_click_selects_state_and_toggles(warehouse_url):
+def test_bubble_click_selects_its_city_and_toggles(warehouse_url):
     store = make_store(warehouse_url)
     view = GeoBubbleMap(store)
     view.click_debounce = 0  # deliberate second clicks
     point = bubble_point(view, 2)
     click(view, point)
-    assert store.state == [view.frame["state"][2]]
-    assert store.origin["state"] == view.title
-    assert store.city == []
+    assert store.state == [view.frame["state"][2]] and store.city == [view.frame["city"][2]]
+    assert store.origin["state"] == store.origin["city"] == view.title
     click(view, bubble_point(view, 2))
-    assert store.state == []
+    assert store.state == [] and store.city == []
     view._plot.click_data = {"points": [{"curveNumber": 0, "pointNumber": 0}]}  # no customdata: nothing
     view._plot.click_data = {"points": []}
     assert store.state == []
+
+
+def test_a_city_bubble_selects_that_city_where_its_state_has_others(warehouse_url):
+    """Issue #16: a click on New York City filtered the whole state (three cities in the metrics
+    heatmap) while the map lit that one bubble. Now the map lights, and every view takes, that city."""
+    store = make_store(warehouse_url)
+    bubbles, heatmap = GeoBubbleMap(store), GeoMetricsHeatmap(store)
+    counts = bubbles.frame["state"].value_counts()
+    row = next(r for r in bubbles.frame.index if counts[bubbles.frame["state"][r]] >= 2)
+    state, city = bubbles.frame["state"][row], bubbles.frame["city"][row]
+    click(bubbles, bubble_point(bubbles, row))
+    lit = {key for key, opacity in marker_opacity(bubbles).items() if opacity > FADED_OPACITY}
+    assert lit == {(state, city)}  # the bubble clicked, not its state's other cities
+    data = heat_data(heatmap)  # the state's cities, the clicked one lit
+    assert set(data["state"]) == {state} and data["city"].nunique() >= 1
+    assert set(data.loc[data["city"] == city, "alpha"]) == {1.0}
+    assert set(data.loc[data["city"] != city, "alpha"]) <= {FADED_OPACITY}
+    assert store.filters().city == (city,) and store.filters().state == (state,)
 
 
 def test_bubble_map_draws_offline(warehouse_url):
@@ -164,7 +181,10 @@ def test_topojson_is_served_by_panels_component_route():
 
 
 def test_bubble_empty_selection(warehouse_url):
-    view = GeoBubbleMap(make_store(warehouse_url, **EMPTY))
+    # EMPTY's state and city are the map's own dimensions (highlighted, not filtered), which leaves its region:
+    # narrow it to a kind of customer the small warehouse's Northeast does not have
+    view = GeoBubbleMap(make_store(warehouse_url, **EMPTY, customer_segment=["Premium"], income_bracket=["Low"],
+                                   age_group=["18-24"], credit_score_band=["Excellent"]))
     assert view.frame.empty and view._message.shown
 
 

@@ -154,6 +154,8 @@ def test_channel_hover_fields_are_filled(warehouse_url, silver):
     assert len(hoverable) and (hoverable["transactions"] > 0).all()
     shares = hoverable.groupby(level="transaction_hour")["share"].sum()
     np.testing.assert_allclose(shares, 1.0)
+    # the quads of two neighbouring hours touch: a pointer on the line between them shows one tooltip
+    assert [t.limit for t in view.figure.tools if isinstance(t, HoverTool)] == [1]
 
 
 @pytest.mark.parametrize("cls", [TimeHeatmap, HourlyChannelArea])

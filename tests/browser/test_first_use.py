@@ -1,0 +1,164 @@
+"""What a new user tripped on (issue #16, "Wrong or broken"), checked on the served page: what the
+drill-down table shows, what a click on the map selects, what the 3D view says and offers when its
+threshold hides every group."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from dashboard.data import DataStore
+
+from .test_dashboard import chips, loaded, wait_until
+
+pytestmark = pytest.mark.browser
+
+
+def detail_card(page):
+    card = page.locator(".view-card", has=page.locator("h4", has_text="Behind the selection"))
+    card.scroll_into_view_if_needed()
+    return card
+
+
+def test_the_transactions_list_shows_dates_and_times(server, tab, warehouse_url):
+    """The list read 1767225546000 (epoch milliseconds) on every row."""
+    page = tab.page
+    page.goto(server)
+    wait_until(lambda: loaded(page), timeout=60, message="views")
+    card = detail_card(page)
+    card.locator("button", has_text="Transactions").click()
+    rows, _ = DataStore(warehouse_url).detail("transactions", 1, 25, "transaction_ts", True)
+    want = [ts.strftime("%d %b %Y %H:%M") for ts in rows["transaction_ts"]]
+    cells = card.locator('.tabulator-row .tabulator-cell[tabulator-field="transaction_ts"]')
+    shown = wait_until(lambda: (texts := [t.strip() for t in cells.all_text_contents()]) == want and texts,
+                       timeout=60, message=f"the first page's dates ({want[:2]} …)")
+    assert not any(t.isdigit() for t in shown)
+
+
+def card(page, title: str):
+    return page.locator(".view-card", has=page.locator("h4", has_text=title))
+
+
+def test_the_3d_view_names_its_threshold_and_lowers_it(server, tab, warehouse_url, silver):
+    """It said 'No data for this selection' beside a radar of 270 customers: every group of the
+    state was under the 20-customer minimum. It says so, and its button lowers the minimum."""
+    from dashboard.components import BehaviorScatter3D
+    from tests.components.helpers import reference
+    def groups(state):
+        return reference(silver, {"state": [state]}, BehaviorScatter3D.own, table=BehaviorScatter3D.table)
+
+    counts = silver["customers"]["state"].value_counts(ascending=True)
+    state, gold = next((s, g) for s in counts.index[counts >= 2]
+                       if not (g := groups(s)).empty and g["customer_count"].max() < 20)
+    largest = int(gold["customer_count"].max())
+    page = tab.page
+    page.goto(f"{server}?state={state}")
+    scatter = card(page, BehaviorScatter3D.title)
+    message = scatter.locator(".view-message-box")
+    wait_until(lambda: "No group of this selection has at least 20 customers" in (message.text_content() or ""),
+               timeout=60, message="the 3D view's message")
+    button = message.locator("button", has_text=f"Show groups of {largest:,} or more customers")
+    button.click()
+    shown = (gold["customer_count"] >= largest).sum()
+    wait_until(lambda: scatter.locator(".view-summary").text_content().startswith(f"{shown:,} group"),
+               timeout=60, message=f"{shown} groups drawn")
+    assert not message.is_visible()
+
+
+# The screen centre of the map's bubble for (state, city), scrolled into sight; null until it is drawn.
+BUBBLE_JS = """([state, city]) => {
+  const all = [];
+  const walk = (n) => { for (const c of n.children) { all.push(c); if (c.shadowRoot) walk(c.shadowRoot); walk(c); } };
+  walk(document.body);
+  const gd = all.find((e) => e.classList && e.classList.contains('js-plotly-plot') && e.data
+                       && e.data.some((t) => t.type === 'scattergeo'));
+  if (!gd) return null;
+  gd.scrollIntoView({block: 'center'});
+  for (const el of gd.querySelectorAll('.scattergeo .point')) {
+    const trace = el.closest('.trace').__data__[0].trace, custom = trace.customdata && trace.customdata[el.__data__.i];
+    if (custom && custom[0] === state && custom[1] === city) {
+      const r = el.getBoundingClientRect();
+      return {x: r.left + r.width / 2, y: r.top + r.height / 2};
+    }
+  }
+  return null;
+}"""
+
+
+def test_a_city_bubble_selects_that_city(server, tab, warehouse_url):
+    """A click on New York City filtered the whole state (three cities in the metrics heatmap) while
+    the map lit one bubble: it selects the city (with its state, as the heatmap's click does)."""
+    from dashboard.components import EngagementRadar, GeoBubbleMap, GeoMetricsHeatmap
+    from .test_dashboard import TITLES, expected_summaries, summaries, visit
+    store = DataStore(warehouse_url)
+    bubbles, heatmap = GeoBubbleMap(store).frame, GeoMetricsHeatmap(store).frame
+    cities = heatmap.groupby("state")["city"].nunique()
+    row = next(r for _, r in bubbles.iterrows() if cities.get(r["state"], 0) >= 2)
+    page = tab.page
+    page.goto(server)
+    wait_until(lambda: loaded(page), timeout=60, message="views")
+    at = wait_until(lambda: page.evaluate(BUBBLE_JS, [row["state"], row["city"]]),
+                    timeout=60, message=f"the bubble of {row['city']}")
+    page.mouse.click(at["x"], at["y"])
+    wait_until(lambda: any(c.startswith("City: ") for c in chips(page)), timeout=30, message="a City chip")
+    assert sorted(chips(page)) == sorted([f"State: {row['state']}", f"City: {row['city'].title()}"])
+    # the other views count the city's customers, not its state's
+    radar = EngagementRadar.title
+    want = expected_summaries(warehouse_url, {"state": [row["state"]], "city": [row["city"]]})[radar]
+    assert want.endswith(f" {int(row['customer_count']):,} customers")
+    visit(page, TITLES.index(radar))  # a card out of sight catches up when seen
+    wait_until(lambda: summaries(page).get(radar) == want, timeout=60, message=f"the radar to show {want}")
+
+
+# Records every change of the chip bar's "Updating the charts …" sign (it lives in a shadow root).
+WATCH_UPDATING_JS = """() => {
+  const all = [];
+  const walk = (n) => { for (const c of n.children) { all.push(c); if (c.shadowRoot) walk(c.shadowRoot); walk(c); } };
+  walk(document.body);
+  const sign = all.find((e) => e.classList && e.classList.contains('chip-updating'));
+  window.__updating = [];
+  new MutationObserver(() => window.__updating.push(sign.classList.contains('on')))
+    .observe(sign, {attributes: true, attributeFilter: ['class']});
+  return !!sign;
+}"""
+
+
+def test_a_click_far_down_the_page_shows_its_chip_and_that_the_charts_update(server, tab):
+    """After a click nothing said the charts were updating, and the chip bar had scrolled away: it
+    stays at the top of the page and says 'Updating the charts …' until the change is answered."""
+    from dashboard.components import CrossSellNetwork
+    from .test_dashboard import HEATMAP_BOX_JS
+    page = tab.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(server)
+    wait_until(lambda: loaded(page), timeout=60, message="views")
+    assert page.evaluate(WATCH_UPDATING_JS)
+    box = wait_until(lambda: page.evaluate(HEATMAP_BOX_JS, "holders_label"), message="the network")  # far down
+    time.sleep(1)  # the scroll settles
+    box = page.evaluate(HEATMAP_BOX_JS, "holders_label")
+    width, height = box["x1"] - box["x0"], box["y1"] - box["y0"]
+    page.mouse.click(box["x0"] + width / 2, box["y0"] + height / 2 - height / 3)  # the top node
+    wait_until(lambda: any(c.startswith("Product held: ") for c in chips(page)), timeout=30, message="a chip")
+    bar = page.locator(".chip-bar").first.bounding_box()
+    assert 0 <= bar["y"] and bar["y"] + bar["height"] <= 200, bar  # in sight, at the top
+    wait_until(lambda: page.evaluate("() => window.__updating") == [True, False], timeout=60,
+               message="'Updating the charts …' shown, then gone")
+    assert not page.locator(".chip-updating.on").count()
+    assert CrossSellNetwork.title in page.locator(".chip-group-title").all_text_contents()
+
+
+def test_the_theme_switch_keeps_the_undo_history(server, tab):
+    """The switch reloads the page (the theme is chosen as a page loads) and lost the undo history."""
+    page = tab.page
+    page.goto(f"{server}?customer_segment=Premium&channel=Mobile")
+    wait_until(lambda: loaded(page), timeout=60, message="views")
+    page.locator(".filter-chip button", has_text="Channel: Mobile").click()  # one change to take back
+    wait_until(lambda: chips(page) == ["Segment: Premium"], timeout=30, message="the channel chip gone")
+    page.locator(".theme-switch:visible").first.click()
+    wait_until(lambda: "theme=dark" in page.url, timeout=30, message="the dark page")
+    wait_until(lambda: loaded(page) and chips(page) == ["Segment: Premium"], timeout=60, message="the dark page's views")
+    undo = page.locator("button.chip-undo")
+    wait_until(lambda: undo.count() == 1, timeout=30, message="Undo on the new page")
+    undo.click()
+    wait_until(lambda: sorted(chips(page)) == ["Channel: Mobile", "Segment: Premium"], timeout=30,
+               message="the channel back after Undo")
