@@ -93,7 +93,8 @@ class BehaviorScatter3D(_Segments):
                   "Avg transactions (90d): {transactions}<br>Avg transaction size: {size}<br>"
                   "Avg total balance: {balance}<br>Engagement score: {engagement}",
                   *KEYS, "customers", "transactions", "size", "balance", "engagement", "segment", "age", "income")
-    # of the last answer: groups under min_customers, their customers, customers without figures, the largest of those groups
+    # of the last answer: groups under min_customers, their customers, customers without figures, and
+    # the largest group under min_customers
     _hidden = (0, 0, 0, 0)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:

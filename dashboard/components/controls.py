@@ -160,7 +160,8 @@ class ThemeSwitch(_MessageControl):
     asked for (`on_message` answers with `carry`) and kept in the tab for the next page (UrlSync)."""
 
     dark = param.Boolean(default=False, doc="Whether the page is dark (the button offers the other theme)")
-    carry = param.Dict(default={}, doc="{'n', 'history'}: the undo history to keep, as link queries (a new n each time)")
+    carry = param.Dict(default={}, doc="{'n', 'history'}: the undo history to keep, as link queries "
+                                       "(a new n each time)")
 
     def _handle_msg(self, data) -> None:
         if data == {"switch": True}:

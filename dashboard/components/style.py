@@ -80,7 +80,8 @@ def colours(palette: dict[str, str], values) -> dict[str, str]:
 def groups_of_customers(groups: int, least: int, customers: int) -> str:
     """'64 groups of ≥ 20 customers · 19,835 customers': a status line says what it counts, so totals that
     differ between views (groups under a minimum left out, the largest cities only …) read as meant."""
-    groups_text = f"{groups:,} group{'' if groups == 1 else 's'}" + (f" of ≥ {least:,} customers" if least > 1 else "")
+    groups_text = f"{groups:,} group{'' if groups == 1 else 's'}"
+    groups_text += f" of ≥ {least:,} customers" if least > 1 else ""
     return f"{groups_text} · {customers:,} customers"
 
 

@@ -281,7 +281,7 @@ def test_chips_from_the_sidebar_and_chart_clicks_show_names_as_text(tab):
     quiet(page, "the views after the sidebar")
     page.locator(".tabulator").first.scroll_into_view_if_needed()  # the drill-down table: rows drawn in view
     cells = page.locator('.tabulator-cell[tabulator-field="city"]')  # the customers behind the selection
-    wait_for(page, lambda: set(cells.all_text_contents()) == {CITY_IMG}, 60,  # the raw name, as text
+    wait_for(page, lambda: set(cells.all_text_contents()) == {city}, 60,  # as the charts name it, as text
              "the table to list only the chosen city", shown=lambda: set(cells.all_text_contents()))
 
     _, at = hover_plotly(page, "sunburst", BOLD, BOLD)  # the category group's ring: its path holds '/'
