@@ -242,3 +242,55 @@ def test_the_excel_filters_line_names_a_brush_in_words(warehouse_url):
     about = pd.read_excel(_excel_button(store, [view]).callback(), sheet_name="Filters", header=None)
     line = dict(zip(about[0], about[1]))["Filters"]
     assert line == "Segment: Premium · Hour: 09:00–17:00"
+
+
+# Each remaining brushable view over nothing, everything and one mark: (view, the dimension its brush
+# sets, a rectangle per case in data coordinates, or None for a Plotly box given as points).
+def _months(view):
+    return sorted(int(m) for m in view.frame["month"].unique())
+
+
+def _cities(view):
+    return list(dict.fromkeys(view.frame["city"]))
+
+
+BOKEH_CASES = {
+    SeasonalLines: ("month", lambda v: {"nothing": ((20, 30, 0, 1), []),
+                                        "everything": ((-10, 30, -1e12, 1e12), _months(v)),
+                                        "one": ((_months(v)[2] - 0.2, _months(v)[2] + 0.2, -1e12, 1e12),
+                                                [_months(v)[2]])}),
+    GeoMetricsHeatmap: ("city", lambda v: {"nothing": ((len(_cities(v)) + 3, len(_cities(v)) + 5, 0, 5), []),
+                                           "everything": ((-5, len(_cities(v)) + 5, -5, 50), _cities(v)),
+                                           "one": ((1.4, 1.6, 0, 5), [_cities(v)[1]])}),
+    AffinityMatrix: ("product", lambda v: {"nothing": ((40, 50, 40, 50), []),
+                                           "everything": ((-5, 50, -5, 50), sorted(v.figure.x_range.factors)),
+                                           "one": ((2.4, 2.6, 2.4, 2.6),  # as a click on that cell
+                                                   {v.figure.x_range.factors[2], v.figure.y_range.factors[2]})}),
+}
+
+
+@pytest.mark.parametrize("case", ["nothing", "everything", "one"])
+@pytest.mark.parametrize("cls", list(BOKEH_CASES), ids=lambda c: c.__name__)
+def test_bokeh_brushes_over_nothing_everything_or_one_mark(warehouse_url, cls, case):
+    store = DataStore(warehouse_url)
+    view = cls(store)
+    dimension, cases = BOKEH_CASES[cls]
+    brush(view, *cases(view)["everything"][0])  # a previous brush, which any new one replaces
+    rectangle, want = cases(view)[case]
+    brush(view, *rectangle)
+    assert sorted(getattr(store, dimension)) == sorted(want)
+    assert (view.title in store.origin.values()) == bool(want)  # nothing covered: the view selects nothing
+
+
+@pytest.mark.parametrize("case", ["nothing", "everything", "one"])
+@pytest.mark.parametrize("cls, dimension, point", [(CreditScatterMatrix, "credit_score_band", point_of),
+                                                   (GeoBubbleMap, "state", bubble_point)],
+                         ids=["CreditScatterMatrix", "GeoBubbleMap"])
+def test_plotly_boxes_over_nothing_everything_or_one_mark(warehouse_url, cls, dimension, point, case):
+    store = DataStore(warehouse_url)
+    view = cls(store)
+    frame = view.frame
+    rows = {"nothing": [], "everything": list(frame.index), "one": [frame.index[len(frame) // 2]]}[case]
+    select(view, [point(view, r) for r in frame.index])  # a previous box over everything
+    select(view, [point(view, r) for r in rows])
+    assert sorted(getattr(store, dimension)) == sorted(set(frame.loc[rows, dimension]))
