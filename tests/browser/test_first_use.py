@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from dashboard.data import DataStore
 
@@ -141,10 +142,21 @@ def test_a_click_far_down_the_page_shows_its_chip_and_that_the_charts_update(ser
     wait_until(lambda: any(c.startswith("Product held: ") for c in chips(page)), timeout=30, message="a chip")
     bar = page.locator(".chip-bar").first.bounding_box()
     assert 0 <= bar["y"] and bar["y"] + bar["height"] <= 200, bar  # in sight, at the top
-    wait_until(lambda: page.evaluate("() => window.__updating") == [True, False], timeout=60,
-               message="'Updating the charts …' shown, then gone")
+    # shown, then gone (cards a scroll brings into sight may start a change of their own: shown again)
+    seen = wait_until(lambda: (u := page.evaluate("() => window.__updating")) and u[-1] is False and u, timeout=60,
+                      message="'Updating the charts …' shown, then gone")
+    assert seen[0] is True
     assert not page.locator(".chip-updating.on").count()
     assert CrossSellNetwork.title in page.locator(".chip-group-title").all_text_contents()
+
+
+def address(page) -> str:
+    """The address read from the page (Playwright's page.url is updated only when the test calls into
+    the browser); '' while the page is being replaced."""
+    try:
+        return page.evaluate("() => location.href")
+    except PlaywrightError:
+        return ""
 
 
 def test_the_theme_switch_keeps_the_undo_history(server, tab):
@@ -155,8 +167,7 @@ def test_the_theme_switch_keeps_the_undo_history(server, tab):
     page.locator(".filter-chip button", has_text="Channel: Mobile").click()  # one change to take back
     wait_until(lambda: chips(page) == ["Segment: Premium"], timeout=30, message="the channel chip gone")
     page.locator(".theme-switch:visible").first.click()
-    # the address read from the page (Playwright's page.url is updated only when the test calls into the browser)
-    wait_until(lambda: "theme=dark" in page.evaluate("() => location.href"), timeout=30, message="the dark page")
+    wait_until(lambda: "theme=dark" in address(page), timeout=30, message="the dark page")
     wait_until(lambda: loaded(page) and chips(page) == ["Segment: Premium"], timeout=60,
                message="the dark page's views")
     undo = page.locator("button.chip-undo")
