@@ -16,6 +16,7 @@ from dashboard.config import make_engine
 from dashboard.data import DataStore
 from dashboard.engines import fast_tables, forget
 from dashboard.warehouse.__main__ import main as cli
+from dashboard.warehouse.detail import COLUMNS, index_name
 from dashboard.warehouse.fast import CUBE_DIMENSIONS, CUSTOMER_GRAIN, FAST, TRANSACTION_GRAIN, cube_name, plan
 from dashboard.warehouse.filters import Filters
 from dashboard.warehouse.gold import gold_query
@@ -41,7 +42,8 @@ def _sql(query) -> str:
 
 
 def test_build_made_every_fast_table(available):
-    expected = {"customer_profile"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
+    expected = {"customer_profile", "customer_list"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
+    expected |= {index_name(column) for column in COLUMNS["transactions"]}
     assert available == expected
 
 

@@ -13,6 +13,10 @@ there is no second copy of any metric:
   by one more key, a customer dimension (`GoldDefinitions(by=...)`). A click on one segment,
   region, state … reads the matching slice. Distinct-customer counts stay exact: the cube is
   the definition with one more GROUP BY key, not a sum of other rows.
+- for the drill-down lists (detail.py): `customer_list`, the unfiltered customer list (its
+  full-period spend summed once, not per page), and `transactions_index__<column>`, the
+  unfiltered transaction list's bucket index by each column (seek.py): any page of it is then
+  one narrow window read.
 
 `plan()` picks the cheapest exact source for a request; anything the fast tables cannot answer
 (several dimensions on a transaction-grain table, a transaction filter on a customer-grain
@@ -22,7 +26,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from .detail import COLUMNS, CUSTOMER_LIST, KEYS, DetailDefinitions, index_name
 from .filters import NO_FILTERS, Filters
+from .seek import bucket_query
 from .gold import CUSTOMER_COLUMNS, GoldDefinitions, gold_query
 from .schema import GOLD, GOLD_COLUMNS, SILVER_TABLES
 
@@ -52,6 +58,10 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
         for table in TRANSACTION_GRAIN:
             query = gold_query(table, NO_FILTERS, by)
             tables[cube_name(table, dimension)] = query.order_by(query.selected_columns.by_value)
+    lists = DetailDefinitions(silver)
+    tables[CUSTOMER_LIST] = lists.customers(NO_FILTERS).order_by("customer_id")
+    for column in COLUMNS["transactions"]:
+        tables[index_name(column)] = bucket_query(lists.pairs("transactions", NO_FILTERS, column)[0], column, KEYS["transactions"])
     return tables
 
 
