@@ -77,6 +77,8 @@ def test_the_prebuilt_index_of_the_whole_list_gives_the_same_pages(sort, warehou
     assert f"fast.{index_name(sort)}" in str(query.compile())
     for descending in (False, True):
         _check_pages(shared_engine(warehouse_url), Filters(), sort, descending, available, size=997)
+    page = str(page_query("transactions", Filters(), 2, 25, sort, False, None, None, available).compile())
+    assert ("fast.transactions_by__amount" in page) == (sort == "amount")  # the sorted copy, where there is one
 
 
 def test_the_store_reads_far_pages_through_the_index(nulls_url, monkeypatch, small_buckets):

@@ -31,6 +31,7 @@ KEYS = {"customers": "customer_id", "transactions": "transaction_id"}
 CUSTOMER_LIST = "customer_list"
 # a page further than this many rows from either end of a filtered list is read through its index
 NEAR_ENDS = 5_000
+SORTED_COPIES = ("amount",)  # the one sort column neither clustered with the rows nor a few values (seek.py)
 
 
 class DetailDefinitions(GoldDefinitions):
@@ -117,7 +118,7 @@ class DetailDefinitions(GoldDefinitions):
 
 class FastDetail(DetailDefinitions):
     """The lists reading the materialised customer list (fast.py) when no transaction filter changes
-    the customers' counts and spend, and the unfiltered transaction indexes."""
+    the customers' counts and spend, and the unfiltered transaction indexes and sorted copies."""
 
     def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES):
         super().__init__(silver)
@@ -133,11 +134,26 @@ class FastDetail(DetailDefinitions):
             return self.plain.customers(f)
         return sa.select(self.listing).where(*self._customer_conditions(f))
 
+    def pairs(self, kind: str, f: Filters, by: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
+        """The whole transaction list by amount from its sorted copy: an amount window then reads a few
+        blocks, where the transactions (in time order) have amounts of every size in every block."""
+        if kind != "transactions" or f.active() or by not in SORTED_COPIES:
+            return super().pairs(kind, f, by)
+        key = KEYS[kind]
+        copy = sa.Table(sorted_copy_name(by), sa.MetaData(schema="fast"), sa.Column(key, sa.BigInteger),
+                        sa.Column(by, self.t.c[by].type))
+        return sa.select(copy.c[key], copy.c[by]), copy.c[by], copy.c[key]
+
     def index(self, f: Filters, by: str, descending: bool) -> sa.Select:
         if f.active():
             return super().index(f, by, descending)
         return ordered_index(sa.Table(index_name(by), sa.MetaData(schema="fast"), *(sa.Column(c) for c in INDEX_COLUMNS)),
                              descending)
+
+
+def sorted_copy_name(column: str) -> str:
+    """The fast table holding (key, column) of every transaction, sorted by the column."""
+    return f"transactions_by__{column}"
 
 
 def index_name(column: str) -> str:
