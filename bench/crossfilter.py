@@ -2,8 +2,9 @@
 
     python -m bench.crossfilter --url duckdb:////path/warehouse.duckdb [--changes 50] [--seed 7]
 
-One fixed, seeded sequence of filter changes (a segment, a region, a state, a heatmap cell, a
-product, clear: the clicks people make) is replayed three ways, each with all 13 views:
+One fixed, seeded sequence of filter changes (a segment or two, a region, a state, a heatmap cell,
+a product, a channel, a merchant category, clear: the clicks people make; filters pile up until a
+clear, so most states combine two to four dimensions) is replayed three ways, each with all 13 views:
 
 - ours: the dashboard's store (fast path + cross-session cache), every view's query of one
   change run concurrently, timed from the change to every view's frame ready; "drawn" adds
@@ -33,7 +34,8 @@ from dashboard.engines import shared_engine
 from dashboard.warehouse.gold import gold_query
 from dashboard.warehouse.schema import GOLD
 
-KINDS = ("segment", "region", "state", "cell", "product", "clear")
+KINDS = ("segment", "region", "state", "cell", "product", "clear", "channel", "category", "segments")
+WEIGHTS = (3, 2, 2, 3, 2, 1, 1, 1, 1)
 
 
 def click_sequence(store: DataStore, changes: int, seed: int) -> list[dict]:
@@ -45,10 +47,13 @@ def click_sequence(store: DataStore, changes: int, seed: int) -> list[dict]:
         "state": lambda: {"state": [rng.choice(store.options("state"))]},
         "cell": lambda: {"day_of_week": [rng.randrange(7)], "transaction_hour": [rng.randrange(8, 22)]},
         "product": lambda: {"product": [rng.choice(store.options("product"))]},
+        "channel": lambda: {"channel": [rng.choice(store.options("channel"))]},
+        "category": lambda: {"merchant_category": [rng.choice(store.options("merchant_category"))]},
+        "segments": lambda: {"customer_segment": rng.sample(store.options("customer_segment"), 2)},
     }
     sequence = []
     for _ in range(changes):
-        kind = rng.choices(KINDS, weights=(3, 2, 2, 3, 2, 1))[0]
+        kind = rng.choices(KINDS, weights=WEIGHTS)[0]
         sequence.append({} if kind == "clear" else pick[kind]())
     return sequence
 

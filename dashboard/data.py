@@ -23,7 +23,7 @@ from .engines import connect, fast_tables
 from .shared_cache import cached, problems as cache_problems
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
-from .warehouse.detail import check as check_detail, count_query, page_query
+from .warehouse.detail import KEYS, check as check_detail, count_query, index_query, page_query, wants_index
 from .warehouse.fast import plan
 from .warehouse.inspect import BUILD_HINT, contract_problems
 from .warehouse.schema import SILVER_TABLES
@@ -95,10 +95,21 @@ def _answer(url: str, table: str, filters: Filters, running: tuple) -> pd.DataFr
 @pn.cache(max_items=512, policy="LRU")
 def _run_detail(url: str, stamp: str, kind: str, key: tuple, page: tuple | None) -> pd.DataFrame:
     """A drill-down list's length (one cell) when `page` is None, else that (page, size, sort, descending,
-    the list's length)."""
-    filters = Filters(**dict(key))
-    return cached(lambda: _read(url, count_query(kind, filters) if page is None else page_query(kind, filters, *page)),
+    the list's length), through the list's index where that is cheaper (warehouse/seek.py)."""
+    filters, available = Filters(**dict(key)), fast_tables(url)
+    if page is None:
+        return cached(lambda: _read(url, count_query(kind, filters)), "detail", url, stamp, kind, key, page)
+    index = (lambda: _run_index(url, stamp, key, *page[2:4], available)
+             if wants_index(kind, filters, *page[:3], page[4], available) else None)
+    return cached(lambda: _read(url, page_query(kind, filters, *page, index=index(), available=available)),
                   "detail", url, stamp, kind, key, page)
+
+
+@pn.cache(max_items=64, policy="LRU")
+def _run_index(url: str, stamp: str, key: tuple, sort: str, descending: bool, available: frozenset) -> pd.DataFrame:
+    """The transaction list's bucket index under these filters, by this sort (shared by all its pages)."""
+    query = index_query(Filters(**dict(key)), sort, descending, available)
+    return cached(lambda: _read(url, query), "index", url, stamp, key, sort, descending)
 
 
 _RUNNING: dict[tuple, sa.Connection] = {}  # gold queries in the database now, by (url, stamp, table, key)
@@ -456,7 +467,8 @@ class DataStore(param.Parameterized):
         key = self._key()
         try:
             total = int(_run_detail(self.url, self._stamp(), kind, key, None).iat[0, 0])
-            rows = _run_detail(self.url, self._stamp(), kind, key, (int(page), int(page_size), sort, descending, total))
+            page = (int(page), int(page_size), sort or KEYS[kind], descending, total)
+            rows = _run_detail(self.url, self._stamp(), kind, key, page)
         except WarehouseError:
             raise
         except Exception as exc:

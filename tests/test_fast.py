@@ -14,12 +14,14 @@ import sqlalchemy as sa
 
 from dashboard.config import make_engine
 from dashboard.data import DataStore
-from dashboard.engines import fast_tables, forget
+from dashboard.engines import fast_tables, forget, shared_engine
 from dashboard.warehouse.__main__ import main as cli
+from dashboard.warehouse.detail import COLUMNS, index_name
 from dashboard.warehouse.fast import CUBE_DIMENSIONS, CUSTOMER_GRAIN, FAST, TRANSACTION_GRAIN, cube_name, plan
 from dashboard.warehouse.filters import Filters
 from dashboard.warehouse.gold import gold_query
-from dashboard.warehouse.schema import GOLD_TABLES
+from dashboard.warehouse.rollup import KEY_COLUMNS, MERCHANT, ROLLUPS, rollup_name
+from dashboard.warehouse.schema import GOLD_TABLES, SILVER_TABLES
 
 from gold_reference import reference_gold
 from test_gold import FILTER_CASES, assert_gold_equal, combined_filters, filter_cases  # noqa: F401 (fixtures)
@@ -41,7 +43,9 @@ def _sql(query) -> str:
 
 
 def test_build_made_every_fast_table(available):
-    expected = {"customer_profile"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
+    expected = {"customer_profile", "customer_list", "customer_cells"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
+    expected |= {index_name(column) for column in COLUMNS["transactions"]} | {"transactions_by__amount"}
+    expected |= {rollup_name(t, dims) for t, rollups in ROLLUPS.items() for dims in rollups}
     assert available == expected
 
 
@@ -70,7 +74,8 @@ def test_every_cube_slice_equals_the_plain_definition(table, dimension, conn, si
     for value in values:
         f = Filters(**{dimension: (value,)})
         query = plan(table, f, fast_tables(str(conn.engine.url)))
-        assert cube_name(table, dimension) in _sql(query)
+        sql = _sql(query)  # the cube's slice, or gold's rows where the dimension is one of its own keys
+        assert cube_name(table, dimension) in sql if dimension not in KEY_COLUMNS[table] else f"gold.{table}" in sql
         assert_gold_equal(table, pd.read_sql(query, conn), pd.read_sql(gold_query(table, f), conn), f"{dimension}={value}")
 
 
@@ -78,13 +83,18 @@ def test_plan_takes_the_fast_tables_where_it_can(available):
     one_segment, two_dims = Filters(customer_segment=("Premium",)), Filters(customer_segment=("Premium",), state=("CA",))
     cell = Filters(day_of_week=(6,), transaction_hour=(14,))
     for table in TRANSACTION_GRAIN:
-        assert f"{FAST}.{cube_name(table, 'customer_segment')}" in _sql(plan(table, one_segment, available))
-        assert "fast.customer_profile" in _sql(plan(table, two_dims, available))  # chosen customers from the profile
-        assert "silver.transactions" in _sql(plan(table, two_dims, available))
+        one = _sql(plan(table, one_segment, available))
+        assert f"{FAST}.{cube_name(table, 'customer_segment')}" in one or table == MERCHANT and "gold." in one
+        sql = _sql(plan(table, two_dims, available))  # a rollup summed over states and segments, or a cube's keys
+        assert "silver." not in sql and ("__r_reg_st_seg" in sql or f"{cube_name(table, 'state')}" in sql), table
+        with_product = _sql(plan(table, Filters(customer_segment=("Premium",), product=("Mortgage",)), available))
+        assert "fast.customer_profile" in with_product and "silver.transactions" in with_product  # no rollup has products
     for table in CUSTOMER_GRAIN:
         sql = _sql(plan(table, two_dims, available))
         assert "fast.customer_profile" in sql and "silver.transactions" not in sql, table
-        assert "silver.transactions" in _sql(plan(table, cell, available))  # per-customer metrics of the cell
+        sql = _sql(plan(table, cell, available))  # per-customer metrics of the cell, from the cell table
+        assert "fast.customer_cells" in sql and "silver.transactions" not in sql, table
+        assert "silver.transactions" in _sql(plan(table, Filters(day_of_week=(6,), transaction_hour=(14, 15)), available))
     assert "gold.analytics_seasonal_patterns" in _sql(plan("analytics_seasonal_patterns", Filters(), available))
     assert "fast." not in _sql(plan("analytics_seasonal_patterns", one_segment, frozenset()))
 
@@ -134,3 +144,66 @@ def test_accelerate_on_a_warehouse_without_silver_says_what_to_do(tmp_path, caps
     assert cli(["accelerate", "--url", url]) == 2
     err = capsys.readouterr().err
     assert "missing table silver." in err and "python -m dashboard.warehouse build" in err
+
+
+@pytest.fixture(scope="module")
+def combinations(silver) -> dict[str, Filters]:
+    """Two- and three-dimension states, several values in one dimension, heatmap cells, and
+    transaction filters with customer filters: what the rollups answer (and some they must not)."""
+    c = silver["customers"]
+    states = c["state"].value_counts().index
+    region = c.loc[c["state"] == states[0], "region"].iloc[0]
+    segments = tuple(sorted(c["customer_segment"].unique()))
+    return {
+        "segment and state": Filters(customer_segment=segments[:1], state=(states[0],)),
+        "region, state, two segments": Filters(region=(region,), state=tuple(states[:3]), customer_segment=segments[1:3]),
+        "two states": Filters(state=tuple(states[1:3])),
+        "region and segment": Filters(region=(region,), customer_segment=segments[:1]),
+        "a cell": Filters(day_of_week=(6,), transaction_hour=(14,)),
+        "a cell and a segment": Filters(day_of_week=(2,), transaction_hour=(9,), customer_segment=segments[:1]),
+        "a cell, state and segment": Filters(day_of_week=(5,), transaction_hour=(18,), state=(states[0],),
+                                             customer_segment=segments[2:3]),
+        "a cell and a region": Filters(day_of_week=(1,), transaction_hour=(12,), region=(region,)),
+        "two days, one hour": Filters(day_of_week=(0, 6), transaction_hour=(11,)),
+        "channel and two segments": Filters(channel=("Mobile", "ATM"), customer_segment=segments[:2]),
+        "month, category, state": Filters(month=(3,), merchant_category=("Groceries",), state=(states[1],)),
+        "age and income": Filters(age_group=("35-44",), income_bracket=("High",), customer_segment=segments[:1]),
+        "segment and product": Filters(customer_segment=segments[:1], product=("Mortgage",)),
+    }
+
+
+@pytest.mark.parametrize("table", GOLD_TABLES)
+def test_rollups_answer_combinations_exactly(table, conn, silver, combinations, available):
+    """Every table under every combination equals the independent reference, whichever source
+    plan() takes; and the rollups are what answers the combinations they cover."""
+    taken = {}
+    for name, f in combinations.items():
+        query = plan(table, f, available)
+        assert_gold_equal(table, pd.read_sql(query, conn), reference_gold(silver, table, f), f"{name}: {f.active()}")
+        taken[name] = "silver.transactions" not in _sql(query)
+    covered = {"analytics_transaction_time_patterns": ["segment and state", "region, state, two segments",
+                                                       "two states", "a cell and a region", "two days, one hour",
+                                                       "channel and two segments"],
+               "analytics_seasonal_patterns": ["segment and state", "region, state, two segments", "a cell",
+                                               "a cell, state and segment", "a cell and a region"],
+               MERCHANT: ["segment and state", "a cell", "a cell and a segment"],
+               "analytics_customer_behavior_clusters": ["age and income"]}.get(table, [])
+    assert all(taken[name] for name in covered), {name: taken[name] for name in covered}
+    assert not taken["segment and product"] or table in CUSTOMER_GRAIN  # no rollup holds products
+    if table in CUSTOMER_GRAIN:  # one cell, with or without customer filters: the cell table
+        assert all(taken[name] for name in combinations if name.startswith("a cell")), taken
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("table", GOLD_TABLES)
+def test_postgres_rollups_answer_combinations_exactly(table, postgres_reader_url, silver, combinations):
+    available = fast_tables(postgres_reader_url)
+    assert rollup_name("analytics_seasonal_patterns", ROLLUPS["analytics_seasonal_patterns"][1]) in available
+    try:
+        with shared_engine(postgres_reader_url).connect() as c:
+            pg_silver = {**silver, "build_info": pd.read_sql(sa.select(SILVER_TABLES["build_info"]), c)}  # its build time
+            for name, f in combinations.items():
+                assert_gold_equal(table, pd.read_sql(plan(table, f, available), c), reference_gold(pg_silver, table, f),
+                                  f"postgres, {name}: {f.active()}")
+    finally:
+        forget(postgres_reader_url)

@@ -11,21 +11,27 @@ population the charts aggregate:
 - `transactions`: the chosen transactions of the chosen customers (what transaction-grain views count).
 
 A page is LIMIT/OFFSET under ORDER BY (one of the list's columns, then its unique id), so pages
-neither overlap nor skip. Filter values reach SQL as bound parameters; the kind and sort column
+neither overlap nor skip, cut from the nearest row of known position (seek.py: keyset paging). Filter values reach SQL as bound parameters; the kind and sort column
 are checked against fixed names and only select Core objects, never SQL text.
 """
 from __future__ import annotations
 
 import numbers
 
+import pandas as pd
 import sqlalchemy as sa
 
 from .filters import NO_FILTERS, Filters
-from .gold import GoldDefinitions, _f
+from .gold import CUSTOMER_COLUMNS, GoldDefinitions, _f
 from .schema import SILVER_TABLES
+from .seek import INDEX_COLUMNS, bucket_query, condition, order, ordered_index, window
 
 MAX_PAGE_SIZE = 1000
 KEYS = {"customers": "customer_id", "transactions": "transaction_id"}
+CUSTOMER_LIST = "customer_list"
+# a page further than this many rows from either end of a filtered list is read through its index
+NEAR_ENDS = 5_000
+SORTED_COPIES = ("amount",)  # the one sort column neither clustered with the rows nor a few values (seek.py)
 
 
 class DetailDefinitions(GoldDefinitions):
@@ -66,51 +72,97 @@ class DetailDefinitions(GoldDefinitions):
             return sa.select(sa.func.count()).select_from(self.c).where(*self._customer_conditions(f))
         return sa.select(sa.func.count()).select_from(self.chosen_transactions(f).subquery("chosen"))
 
+    def pairs(self, kind: str, f: Filters, by: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
+        """The list narrowed to what orders it: (SELECT, its sort column, its key). Transactions are
+        cut as (key, sort column) pairs before the full rows and merchant names are joined: carrying
+        every chosen transaction's columns through the sort costs ten times the sort (DuckDB, 2 M rows)."""
+        key = KEYS[kind]
+        if kind == "customers":
+            listing = self.customers(f).subquery("listing")
+            return sa.select(listing), listing.c[by], listing.c[key]
+        chosen = self.chosen_transactions(f).subquery("chosen")
+        if by == "merchant_name":
+            pairs = sa.select(chosen.c[key], self.m.c.merchant_name).select_from(
+                chosen.outerjoin(self.m, self.m.c.merchant_id == chosen.c.merchant_id))
+        else:
+            pairs = sa.select(*dict.fromkeys((chosen.c[key], chosen.c[by])))
+        return pairs, pairs.selected_columns[by], chosen.c[key]
+
     def page(self, kind: str, f: Filters, by: str, descending: bool, limit: int, offset: int,
-             total: int | None = None) -> sa.Select:
-        """LIMIT/OFFSET of the list ordered by `by`, then the unique key.
+             total: int | None = None, index: pd.DataFrame | None = None) -> sa.Select:
+        """Rows [offset, offset + limit) of the list ordered by `by`, then the unique key.
 
-        Transactions are cut to the page as (key, sort column) pairs before the full rows and
-        merchant names are joined: carrying every chosen transaction's columns and merchant
-        through the sort costs ten times the sort itself (DuckDB, 2 M rows), and sorting 100 M
-        by merchant name that way ran past a minute (5 s cut narrow).
-
-        A page nearer the end of a list of known length (`total`) is cut in the reverse order,
-        counted from the end: OFFSET n sorts n rows to skip them, so the last page of 100 M
-        transactions by merchant took 215 s, and now costs what the first does.
+        Given the list's index (seek.py, in this order), only the buckets holding the page are read.
+        Without one, the rows before the page are skipped with OFFSET, which sorts them, so a page
+        nearer the end of a list of known length (`total`) is cut backwards from the end.
         """
         key = KEYS[kind]
-        reverse = total is not None and total - offset - limit < offset
+        pairs, column, unique = self.pairs(kind, f, by)
+        where = window(index, offset, limit) if index is not None else None
+        reverse = where is None and total is not None and total - offset - limit < offset
         if reverse:
             offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
-        if kind == "transactions":
-            chosen = self.chosen_transactions(f).subquery("chosen")
-            if by == "merchant_name":
-                pairs = sa.select(chosen.c[key], self.m.c.merchant_name).select_from(
-                    chosen.outerjoin(self.m, self.m.c.merchant_id == chosen.c.merchant_id))
-            else:
-                pairs = sa.select(*dict.fromkeys((chosen.c[key], chosen.c[by])))
-            cut = (pairs.order_by(*_order(pairs.selected_columns[by], chosen.c[key], descending, reverse))
-                   .limit(limit).offset(offset).subquery("page"))
-            rows = self._described(self.t).join(cut, cut.c[key] == self.t.c[key])
-        else:
-            listing = getattr(self, kind)(f).subquery("listing")
-            cut = (sa.select(listing).order_by(*_order(listing.c[by], listing.c[key], descending, reverse))
-                   .limit(limit).offset(offset).subquery("page"))
-            rows = sa.select(cut)
-        return rows.order_by(*_order(cut.c[by], cut.c[key], descending))
+        if where is not None:
+            pairs, offset = pairs.where(condition(column, unique, by, descending, where)), where.skip
+        elif index is not None:  # past the end
+            limit = 0
+        cut = pairs.order_by(*order(column, unique, descending, reverse)).limit(limit).offset(offset).subquery("page")
+        rows = self._described(self.t).join(cut, cut.c[key] == self.t.c[key]) if kind == "transactions" else sa.select(cut)
+        return rows.order_by(*order(cut.c[by], cut.c[key], descending))
+
+    def index(self, f: Filters, by: str, descending: bool) -> sa.Select:
+        """The transaction list's bucket index in its order (seek.py)."""
+        pairs, _, _ = self.pairs("transactions", f, by)
+        return ordered_index(bucket_query(pairs, by, KEYS["transactions"]).subquery("buckets"), descending)
 
 
-def _order(by, key, descending: bool, reverse: bool = False) -> list:
-    """The column (NULLs last on every engine), then the unique key: a total order, the same for
-    every page; `reverse` is that order backwards (NULLs first, the key descending)."""
-    down = descending != reverse
-    first = by.desc() if down else by.asc()
-    first = first.nulls_first() if reverse else first.nulls_last()
-    return [first] if by is key else [first, key.desc() if reverse else key.asc()]
+class FastDetail(DetailDefinitions):
+    """The lists reading the materialised customer list (fast.py) when no transaction filter changes
+    the customers' counts and spend, and the unfiltered transaction indexes and sorted copies."""
+
+    def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES):
+        super().__init__(silver)
+        self.plain = DetailDefinitions(silver)
+        layout = self.plain.customers(NO_FILTERS).selected_columns
+        self.c = self.listing = sa.Table(CUSTOMER_LIST, sa.MetaData(schema="fast"), *(sa.Column(c.name, c.type) for c in layout))
+
+    def _attribute_conditions(self, f: Filters) -> list:
+        return [self.c.c[d].in_(getattr(f, d)) for d in (*CUSTOMER_COLUMNS, "credit_score_band") if getattr(f, d)]
+
+    def customers(self, f: Filters) -> sa.Select:
+        if f.has_transaction_filter:
+            return self.plain.customers(f)
+        return sa.select(self.listing).where(*self._customer_conditions(f))
+
+    def pairs(self, kind: str, f: Filters, by: str) -> tuple[sa.Select, sa.ColumnElement, sa.ColumnElement]:
+        """The whole transaction list by amount from its sorted copy: an amount window then reads a few
+        blocks, where the transactions (in time order) have amounts of every size in every block."""
+        if kind != "transactions" or f.active() or by not in SORTED_COPIES:
+            return super().pairs(kind, f, by)
+        key = KEYS[kind]
+        copy = sa.Table(sorted_copy_name(by), sa.MetaData(schema="fast"), sa.Column(key, sa.BigInteger),
+                        sa.Column(by, self.t.c[by].type))
+        return sa.select(copy.c[key], copy.c[by]), copy.c[by], copy.c[key]
+
+    def index(self, f: Filters, by: str, descending: bool) -> sa.Select:
+        if f.active():
+            return super().index(f, by, descending)
+        return ordered_index(sa.Table(index_name(by), sa.MetaData(schema="fast"), *(sa.Column(c) for c in INDEX_COLUMNS)),
+                             descending)
+
+
+def sorted_copy_name(column: str) -> str:
+    """The fast table holding (key, column) of every transaction, sorted by the column."""
+    return f"transactions_by__{column}"
+
+
+def index_name(column: str) -> str:
+    """The fast table holding the unfiltered transaction list's index by `column`."""
+    return f"transactions_index__{column}"
 
 
 DETAIL = DetailDefinitions()
+FAST_DETAIL = FastDetail()
 COLUMNS = {kind: tuple(c.name for c in getattr(DETAIL, kind)(NO_FILTERS).selected_columns) for kind in KEYS}
 
 
@@ -133,16 +185,39 @@ def check(kind, page=1, page_size=25, sort=None, descending=False) -> None:
         raise ValueError(f"descending must be True or False, got {_shown(descending)}")
 
 
+def _definitions(available: frozenset[str]) -> DetailDefinitions:
+    return FAST_DETAIL if CUSTOMER_LIST in available else DETAIL
+
+
 def count_query(kind: str, filters: Filters) -> sa.Select:
     """SELECT the number of rows in the list under `filters`."""
     check(kind)
     return DETAIL.count(kind, filters)
 
 
+def index_query(filters: Filters, sort: str, descending: bool, available: frozenset[str] = frozenset()) -> sa.Select:
+    """The transaction list's bucket index by `sort` (seek.py): the fast table's when unfiltered."""
+    check("transactions", sort=sort, descending=descending)
+    prebuilt = not filters.active() and index_name(sort) in available
+    return (FAST_DETAIL if prebuilt else DETAIL).index(filters, sort, descending)
+
+
+def wants_index(kind: str, filters: Filters, page: int, page_size: int, sort: str, total: int,
+                available: frozenset[str]) -> bool:
+    """Whether a page is best read through the list's index: always when a prebuilt one exists
+    (an index window beats even the first page's top-N at 100 M), else when OFFSET from either
+    end would skip more than NEAR_ENDS rows (an index costs one aggregate pass over the list)."""
+    if kind != "transactions":
+        return False  # the customer list: at most one row per customer, and OFFSET over it is cheap
+    offset = (page - 1) * page_size
+    return not filters.active() and index_name(sort) in available or min(offset, total - offset - page_size) > NEAR_ENDS
+
+
 def page_query(kind: str, filters: Filters, page: int, page_size: int, sort: str | None = None,
-               descending: bool = False, total: int | None = None) -> sa.Select:
+               descending: bool = False, total: int | None = None, index: pd.DataFrame | None = None,
+               available: frozenset[str] = frozenset()) -> sa.Select:
     """One page (1-based) of the list, ordered by `sort` (default: the unique key), ties by the unique
-    key. Given the list's length `total`, a page past the middle is read from the end (cheaper)."""
+    key: through the list's `index` if given, else from the nearer end (given its length `total`)."""
     check(kind, page, page_size, sort, descending)
-    return DETAIL.page(kind, filters, sort or KEYS[kind], descending, int(page_size), (int(page) - 1) * int(page_size),
-                       None if total is None else int(total))
+    return _definitions(available).page(kind, filters, sort or KEYS[kind], descending, int(page_size),
+                                        (int(page) - 1) * int(page_size), None if total is None else int(total), index)

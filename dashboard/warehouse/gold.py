@@ -46,13 +46,21 @@ class GoldDefinitions:
 
     `by` names a customer dimension to add as a leading `by_value` key to the transaction-grain
     tables: that is how the fast path's cross-filter cubes are defined (see fast.py) without a
-    second copy of any metric.
+    second copy of any metric. A tuple of dimensions (customer columns or transaction columns)
+    adds one leading key `by_<dimension>` each: the rollups of rollup.py.
     """
 
-    def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, by: str | None = None):
+    def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, by: str | tuple[str, ...] | None = None):
         self.c, self.cp, self.a = silver["customers"], silver["credit_profiles"], silver["accounts"]
         self.t, self.sc, self.info = silver["transactions"], silver["service_contacts"], silver["build_info"]
         self.by = by
+
+    @property
+    def by_columns(self) -> tuple[str, ...]:
+        """The leading key columns `by` adds."""
+        if isinstance(self.by, tuple):
+            return tuple(f"by_{d}" for d in self.by)
+        return ("by_value",) if self.by else ()
 
     def _window_start(self):
         return sa.select(self.info.c.window_start_date).scalar_subquery()
@@ -100,7 +108,11 @@ class GoldDefinitions:
         if customer_columns:
             columns += [self.c.c.region, self.c.c.customer_segment, self.c.c.age_group]
             source = source.join(self.c, self.c.c.customer_id == self.t.c.customer_id)
-        if self.by:
+        if isinstance(self.by, tuple):
+            owner = self.c.alias("by_customer")
+            columns += [(owner.c[d] if d in CUSTOMER_COLUMNS else self.t.c[d]).label(f"by_{d}") for d in self.by]
+            source = source.join(owner, owner.c.customer_id == self.t.c.customer_id)
+        elif self.by:
             by = self._by_source()
             columns.append(by.c.by_value)
             source = source.join(by, by.c.customer_id == self.t.c.customer_id)
@@ -115,41 +127,51 @@ class GoldDefinitions:
 
     def _aggregate(self, t, columns: list, keys) -> sa.Select:
         """SELECT columns ... GROUP BY keys, led by the cube key `by_value` when `by` is set."""
-        if self.by:
-            return sa.select(t.c.by_value, *columns).group_by(t.c.by_value, *keys)
-        return sa.select(*columns).group_by(*keys)
+        by = [t.c[name] for name in self.by_columns]
+        return sa.select(*by, *columns).group_by(*by, *keys)
+
+    def transaction_profile(self, f: Filters, keys: tuple[str, ...] = ()) -> sa.Subquery:
+        """Per customer (and transaction `keys`) the 90-day metrics of their chosen transactions."""
+        t = self.t.alias("t90")
+        extra = [t.c[k] for k in keys]
+        return (sa.select(t.c.customer_id, *extra, sa.func.count().label("n_txn"), sa.func.sum(t.c.amount).label("volume"),
+                          sa.func.count(sa.distinct(t.c.merchant_category)).label("n_categories"),
+                          _count_if(t.c.channel == "Mobile").label("n_mobile"),
+                          _count_if(t.c.is_weekend).label("n_weekend"),
+                          sa.func.stddev_samp(t.c.amount).label("volatility"))
+                .where(t.c.transaction_date >= self._window_start(), *self._transaction_conditions(t, f))
+                .group_by(t.c.customer_id, *extra).subquery("txn"))
+
+    @staticmethod
+    def transaction_columns(txn, n_acc) -> dict[str, sa.ColumnElement]:
+        """The profile's columns from a customer's transaction metrics (`txn`, NULL for none) and
+        number of accounts: zeros for no transactions, and the engagement score."""
+        n_txn, n_cat = sa.func.coalesce(txn.c.n_txn, 0), sa.func.coalesce(txn.c.n_categories, 0)
+        engagement = 100 * (0.4 * sa.func.least(_f(n_txn) / 60.0, 1.0) + 0.3 * _f(n_cat) / 10.0
+                            + 0.3 * sa.func.least(_f(n_acc) / 4.0, 1.0))
+        return {"n_txn": n_txn, "volume": sa.func.coalesce(txn.c.volume, 0.0), "n_categories": n_cat,
+                "n_mobile": sa.func.coalesce(txn.c.n_mobile, 0), "n_weekend": sa.func.coalesce(txn.c.n_weekend, 0),
+                "volatility": txn.c.volatility, "engagement": engagement}
 
     def customer_profile(self, f: Filters) -> sa.Subquery:
         """One row per chosen customer with the attributes and 90-day metrics customer-grain views use."""
-        t = self.t.alias("t90")
-        txn = (sa.select(t.c.customer_id, sa.func.count().label("n_txn"), sa.func.sum(t.c.amount).label("volume"),
-                         sa.func.count(sa.distinct(t.c.merchant_category)).label("n_categories"),
-                         _count_if(t.c.channel == "Mobile").label("n_mobile"),
-                         _count_if(t.c.is_weekend).label("n_weekend"),
-                         sa.func.stddev_samp(t.c.amount).label("volatility"))
-               .where(t.c.transaction_date >= self._window_start(), *self._transaction_conditions(t, f))
-               .group_by(t.c.customer_id).subquery("txn"))
+        txn = self.transaction_profile(f)
         acc = (sa.select(self.a.c.customer_id, sa.func.count().label("n_accounts"),
                          sa.func.sum(self.a.c.balance).label("total_balance"))
                .group_by(self.a.c.customer_id).subquery("acc"))
         svc = (sa.select(self.sc.c.customer_id, _count_if(self.sc.c.contact_date >= self._window_start()).label("n_contacts"),
                          _avg(self.sc.c.satisfaction_score).label("satisfaction"))
                .group_by(self.sc.c.customer_id).subquery("svc"))
-        n_txn = sa.func.coalesce(txn.c.n_txn, 0)
-        n_cat = sa.func.coalesce(txn.c.n_categories, 0)
         n_acc = sa.func.coalesce(acc.c.n_accounts, 0)
-        engagement = 100 * (0.4 * sa.func.least(_f(n_txn) / 60.0, 1.0) + 0.3 * _f(n_cat) / 10.0
-                            + 0.3 * sa.func.least(_f(n_acc) / 4.0, 1.0))
+        m = {name: expr.label(name) for name, expr in self.transaction_columns(txn, n_acc).items()}
         return (sa.select(
             self.c.c.customer_id, self.c.c.customer_segment, self.c.c.region, self.c.c.age_group, self.c.c.income_bracket, self.c.c.state,
             self.c.c.city, self.c.c.annual_income, self.c.c.tenure_months, self.c.c.clv, self.c.c.churn_risk_pct,
             self.cp.c.credit_score, self.cp.c.credit_score_band, self.cp.c.credit_utilization_pct, self.cp.c.past_due_accounts,
             self.cp.c.late_payments_12m, self.cp.c.missed_payments_12m,
-            n_txn.label("n_txn"), sa.func.coalesce(txn.c.volume, 0.0).label("volume"), n_cat.label("n_categories"),
-            sa.func.coalesce(txn.c.n_mobile, 0).label("n_mobile"), sa.func.coalesce(txn.c.n_weekend, 0).label("n_weekend"),
-            txn.c.volatility, n_acc.label("n_accounts"), sa.func.coalesce(acc.c.total_balance, 0.0).label("total_balance"),
-            sa.func.coalesce(svc.c.n_contacts, 0).label("n_contacts"), svc.c.satisfaction,
-            engagement.label("engagement"))
+            m["n_txn"], m["volume"], m["n_categories"], m["n_mobile"], m["n_weekend"], m["volatility"],
+            n_acc.label("n_accounts"), sa.func.coalesce(acc.c.total_balance, 0.0).label("total_balance"),
+            sa.func.coalesce(svc.c.n_contacts, 0).label("n_contacts"), svc.c.satisfaction, m["engagement"])
             .select_from(self.c.outerjoin(self.cp, self.cp.c.customer_id == self.c.c.customer_id)
                          .outerjoin(txn, txn.c.customer_id == self.c.c.customer_id)
                          .outerjoin(acc, acc.c.customer_id == self.c.c.customer_id)
@@ -290,6 +312,6 @@ def gold_query(table: str, filters: Filters = NO_FILTERS, definitions: GoldDefin
     except KeyError:
         raise KeyError(f"unknown gold table {table!r}; known: {', '.join(TABLE_METHODS)}") from None
     query = getattr(definitions, method)(filters)
-    expected = (("by_value",) if definitions.by else ()) + GOLD_COLUMNS[table]
+    expected = definitions.by_columns + GOLD_COLUMNS[table]
     assert tuple(c.name for c in query.selected_columns) == expected, table
     return query

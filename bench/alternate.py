@@ -1,0 +1,88 @@
+"""Before/after cross-filter latency, alternating change by change in one run (a shared machine's
+load then weighs on both alike).
+
+    python -m bench.alternate --url URL --before /path/to/other/checkout [--changes 30] [--seed 7] [--name N]
+
+Two worker processes, one importing `dashboard` from this checkout and one from `--before`, replay the
+seeded sequence of `bench.crossfilter`; for each change both, in turn (the order alternating), empty
+their query cache and fetch all 13 views' data concurrently (cold: a state no one asked before).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.common import machine, percentile, write_results
+
+HERE = Path(__file__).resolve().parents[1]
+WORKER = """
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+sys.path.insert(0, {bench!r})
+from bench.crossfilter import apply, click_sequence
+from dashboard.app import dashboard_views
+from dashboard.data import DataStore, _run_query
+store = DataStore({url!r})
+views = [v for _, items in dashboard_views(store) for v in items]
+sequence = click_sequence(store, {changes}, {seed})
+with ThreadPoolExecutor(len(views)) as pool:
+    for line in sys.stdin:
+        apply(store, sequence[int(line)])
+        _run_query.clear()
+        start = time.perf_counter()
+        for view, frame in zip(views, pool.map(lambda v: store.fetch(v.table, v.own), views)):
+            view.transform(frame)
+        print(json.dumps([1000 * (time.perf_counter() - start), sorted(store.filters().active())]), flush=True)
+"""
+
+
+def _worker(root: str, url: str, changes: int, seed: int) -> subprocess.Popen:
+    code = WORKER.format(bench=str(HERE), url=url, changes=changes, seed=seed)
+    env = {**os.environ, "PYTHONPATH": root}
+    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env=env, cwd="/tmp")
+
+
+def run(url: str, before: str, changes: int, seed: int) -> dict:
+    workers = {"before": _worker(before, url, changes, seed), "after": _worker(str(HERE), url, changes, seed)}
+    samples, states = {name: [] for name in workers}, []
+    for i in range(changes):
+        for name in (("before", "after") if i % 2 == 0 else ("after", "before")):
+            workers[name].stdin.write(f"{i}\n")
+            workers[name].stdin.flush()
+            ms, state = json.loads(workers[name].stdout.readline())
+            samples[name].append(round(ms, 1))
+        states.append(state)
+        print(i, state, samples["before"][-1], samples["after"][-1], flush=True)
+    for w in workers.values():
+        w.stdin.close()
+        w.wait()
+    stats = {name: {"median_ms": round(statistics.median(s), 1), "p95_ms": round(percentile(s, 95), 1),
+                    "max_ms": max(s), "samples_ms": s} for name, s in samples.items()}
+    ratio = round(stats["before"]["median_ms"] / stats["after"]["median_ms"], 2)
+    return {"url": url, "before": before, "changes": changes, "seed": seed, "states": states, "results": stats,
+            "before_vs_after_median": ratio}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--before", required=True, help="a checkout of the code to compare with (its repository root)")
+    parser.add_argument("--changes", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--name", default="alternate")
+    args = parser.parse_args()
+    result = run(args.url, args.before, args.changes, args.seed)
+    for name in ("before", "after"):
+        s = result["results"][name]
+        print(f"{name}: p50 {s['median_ms']:,.0f} ms, p95 {s['p95_ms']:,.0f} ms, max {s['max_ms']:,.0f} ms")
+    print("written to", write_results(args.name, {"machine": machine(), **result}))
+
+
+if __name__ == "__main__":
+    main()
