@@ -12,7 +12,7 @@ import pytest
 from dashboard.components.brush import phrase
 from dashboard.data import LABELS, LIST_DIMENSIONS, DataStore, value_label
 
-from .test_dashboard import HEATMAP_BOX_JS, chips, expected_summaries, reach, ready, wait_until
+from .test_dashboard import HEATMAP_BOX_JS, address, chips, expected_summaries, reach, ready, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -53,12 +53,6 @@ def drag(page, start, end, moves=10, seconds=2.0, during=None):
     seen = during() if during else None
     page.mouse.up()
     return seen
-
-
-def address(page) -> str:
-    """The address bar now. (Playwright's `page.url` is a cached value that a history.pushState
-    updates only when the test next calls into the browser: a loop reading it alone never sees it.)"""
-    return page.evaluate("() => window.location.href")
 
 
 def settle(page, url: str, dimensions: tuple[str, ...]) -> dict[str, list]:

@@ -10,6 +10,7 @@ import shutil
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from dashboard import components
 from dashboard.app import SECTIONS
@@ -79,6 +80,16 @@ def ready(page) -> dict[str, str]:
     shown = loaded(page)
     state = page.evaluate(QUIET_JS) if shown else {}
     return shown if state and state["cards"] == len(TITLES) and not state["bare"] and state["idle"] > 700 else {}
+
+
+def address(page) -> str:
+    """The address bar now, read from the page ('' while a reload replaces it). Playwright's `page.url`
+    is a cached value that a history.pushState or a reload started by a page script updates only when
+    the test next calls into the browser: a loop reading it alone never sees the change."""
+    try:
+        return page.evaluate("() => window.location.href")
+    except PlaywrightError:
+        return ""
 
 
 def chips(page) -> list[str]:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 
 from dashboard.data import DataStore
 
-from .test_dashboard import chips, loaded, wait_until
+from .test_dashboard import address, chips, loaded, ready, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -97,7 +96,7 @@ def test_a_city_bubble_selects_that_city(server, tab, warehouse_url):
     row = next(r for _, r in bubbles.iterrows() if cities.get(r["state"], 0) >= 2)
     page = tab.page
     page.goto(server)
-    wait_until(lambda: loaded(page), timeout=60, message="views")
+    wait_until(lambda: ready(page), timeout=60, message="views")
     at = wait_until(lambda: page.evaluate(BUBBLE_JS, [row["state"], row["city"]]),
                     timeout=60, message=f"the bubble of {row['city']}")
     page.mouse.click(at["x"], at["y"])
@@ -132,7 +131,7 @@ def test_a_click_far_down_the_page_shows_its_chip_and_that_the_charts_update(ser
     page = tab.page
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(server)
-    wait_until(lambda: loaded(page), timeout=60, message="views")
+    wait_until(lambda: ready(page), timeout=60, message="views")
     assert page.evaluate(WATCH_UPDATING_JS)
     box = wait_until(lambda: page.evaluate(HEATMAP_BOX_JS, "holders_label"), message="the network")  # far down
     time.sleep(1)  # the scroll settles
@@ -148,15 +147,6 @@ def test_a_click_far_down_the_page_shows_its_chip_and_that_the_charts_update(ser
     assert seen[0] is True
     assert not page.locator(".chip-updating.on").count()
     assert CrossSellNetwork.title in page.locator(".chip-group-title").all_text_contents()
-
-
-def address(page) -> str:
-    """The address read from the page (Playwright's page.url is updated only when the test calls into
-    the browser); '' while the page is being replaced."""
-    try:
-        return page.evaluate("() => location.href")
-    except PlaywrightError:
-        return ""
 
 
 def test_the_theme_switch_keeps_the_undo_history(server, tab):
