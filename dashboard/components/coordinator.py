@@ -184,6 +184,19 @@ class Coordinator:
                 self._asked[client] = asked[1]
                 tasks[client] = asyncio.ensure_future(self._fetch(loop, *asked))
                 self._pending[client] = tickets[client]
+        try:
+            await self._draw_answers(clients, tasks, tickets)
+        finally:  # whatever happened, nothing of this change is pending, nor said to be updating
+            for client in tasks:  # overtaken ones
+                self._settled(client, tickets[client])
+            if not self.busy:
+                with set_curdoc(self.doc):
+                    self._announce(False)
+        self._retry_later([c for c in clients if c.failed and not c.behind and self.current(c, tickets[c])])
+
+    async def _draw_answers(self, clients: list, tasks: dict, tickets: dict) -> None:
+        """The answers in waves: those back within SPINNER_AFTER_S with the highlights, spinners for the
+        others, then each as it comes."""
         waiting = set(tasks.values())
         done: set = set()
         if waiting:
@@ -206,12 +219,6 @@ class Coordinator:
                 for client, task in tasks.items():
                     if task in done and self.current(client, tickets[client]):
                         self._apply(client, task, tickets[client])
-        for client in tasks:  # overtaken ones
-            self._settled(client, tickets[client])
-        if not self.busy:
-            with set_curdoc(self.doc):
-                self._announce(False)
-        self._retry_later([c for c in clients if c.failed and not c.behind and self.current(c, tickets[c])])
 
     @staticmethod
     async def _fetch(loop, thunk, key):

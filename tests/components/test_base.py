@@ -322,3 +322,23 @@ def test_served_views_share_the_frames_made_from_an_answer(warehouse_url, monkey
     assert first.frame.equals(transform(first, raw))
     fewer = GeoBubbleMap(make_store(warehouse_url, channel=["Online"]), top_cities=3)
     assert len(made) == 2 and fewer.frame.equals(transform(fewer, raw)) and not fewer.frame.equals(first.frame)
+
+
+def test_a_change_whose_drawing_breaks_leaves_nothing_said_to_be_updating(warehouse_url):
+    """The chip bar's "Updating the charts …" stayed on when a wave raised past the views' guards
+    (here a status line that cannot show its spinner)."""
+    store = DataStore(warehouse_url)
+    treemap = MerchantTreemap(store)
+    coordinator = _update(store, [treemap])
+    said = []
+    coordinator.on_busy(said.append)
+    coordinator._announce(True)  # what gathering the change says
+    _quietly(store, customer_segment=["Premium"])
+    _slow(store, MerchantTreemap.table, 2 * SPINNER_AFTER_S)
+
+    def broken(on: bool) -> None:
+        raise RuntimeError("no spinner")
+    treemap.waiting = broken
+    with pytest.raises(RuntimeError):
+        _in_own_loop(coordinator._run())
+    assert said == [True, False] and not coordinator.busy
