@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 
 from . import components as views
 from .components.brush import brushed
+from .components import theme
 from .components.coordinator import Coordinator, served
 from . import engines, memory, panel_writes
 from .config import WarehouseError, database_url, default_duckdb_path, duckdb_path, mask_url, warehouse_name
@@ -191,9 +192,14 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
         title=TITLE, main=[main], sidebar=[sidebar], sidebar_width=330, header_background="#1f4e79",
         busy_indicator=None)
     header = pn.pane.HTML("", styles={"color": "#fff", "font-size": "0.9em"}, margin=(14, 10))
-    undo_history = {"of": lambda: []}  # the switch is in the page before the store: `fill` names the source
-    template.header.extend([header, views.ThemeSwitch(lambda _: undo_history["of"](), dark=pn.config.theme == "dark",
-                                                      margin=(8, 10))])
+    page: dict = {"views": [], "link": None}  # what a theme switch restyles; the switch comes before `fill`
+    document = pn.state.curdoc
+
+    def switch_theme(dark: bool) -> None:
+        if page["link"] is not None:
+            page["link"].keep_theme(dark)
+        theme.switch(document, page["views"], dark)
+    template.header.extend([header, views.ThemeSwitch(switch_theme, dark=theme.is_dark(), margin=(8, 10))])
 
     def fill() -> None:
         try:
@@ -205,9 +211,9 @@ def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
                 return
             store.param.watch(_notify, ["notice"])
             link = views.Permalink(store)  # the URL's filters, before any view queries
-            undo_history["of"] = link.history  # what the theme switch carries to the next page
             sections = dashboard_views(store)
             shown = [view for _, items in sections for view in items]
+            page.update(views=shown, link=link)
             sidebar[:] = _sidebar(store, shown)
             later = shown[EAGER_VIEWS:] if served() else []
             for view in later:

@@ -81,6 +81,7 @@ class View(pn.viewable.Viewer):
     help: ClassVar[str] = ""
     shares_frames: ClassVar[bool] = True  # `transform` depends on the answer and the knobs alone
     brushes: ClassVar[tuple[str, ...]] = ()  # the store dimensions a brush on this view sets (brush.py)
+    themed_data: ClassVar[bool] = False  # the data sent holds colours chosen for the theme: redrawn on a switch
 
     store = param.ClassSelector(class_=DataStore, doc="The shared reactive store (one per session)")
     frame = param.DataFrame(default=None, doc="Exactly the data the view shows (what CSV exports)")
@@ -125,6 +126,9 @@ class View(pn.viewable.Viewer):
     def _make_pane(self):
         """The pane holding the figure, built once (BokehView, PlotlyView)."""
         raise NotImplementedError
+
+    def apply_theme(self) -> None:
+        """Set the figure's theme-dependent properties for the session's theme (see theme.py)."""
 
     def show(self, frame: pd.DataFrame) -> None:
         """Send a new frame's data (and its highlight) to the figure."""
@@ -224,6 +228,14 @@ class View(pn.viewable.Viewer):
             (self.show if data or self._unsent else self.show_marks)(self.frame)
             self._unsent = False
             self._message.clear()
+
+    def restyle(self) -> None:
+        """The page's theme changed (theme.switch): the figure follows now; data coloured for the theme
+        is sent again, at once in sight, else when the card is seen."""
+        self.apply_theme()
+        if self.themed_data and self.shown:
+            self._unsent = True
+            self._draw(data=True)
 
     def _on_seen(self, event) -> None:
         if event.new and (self._behind or self._unsent or not self.attached):

@@ -162,8 +162,7 @@ class BehaviorScatter3D(_Segments):
                     customdata=np.empty((0, len(self.HOVER.fields)), object), hovertemplate=self.HOVER.template,
                     marker=dict(size=np.array([], float), sizemode="diameter", sizeref=2, sizemin=3, color=colour,
                                 opacity=0.85 if on else FADED_OPACITY, line=dict(width=0.5, color="DarkSlateGrey"))))
-        axis = dict(backgroundcolor="rgb(240,240,240)", gridcolor="white", showbackground=True,
-                    title_font=dict(size=12), tickfont=dict(size=10))
+        axis = dict(showbackground=True, title_font=dict(size=12), tickfont=dict(size=10))
         fig.update_layout(
             scene=dict(xaxis=dict(title=dict(text="Transactions (90d)"), **axis),
                        yaxis=dict(title=dict(text="Avg amount ($)"), tickformat="$~s", **axis),
@@ -175,8 +174,12 @@ class BehaviorScatter3D(_Segments):
             # above the scene, not beside it: a narrow card keeps its whole width for the cube; no title
             # (plotly.js leaves a side title out of a horizontal legend's wrapping: the last names were cut)
             legend=LEGEND,
-            margin=dict(l=10, r=10, b=10, t=30), paper_bgcolor="white")
+            margin=dict(l=10, r=10, b=10, t=30))
         return fig
+
+    def theme_layout(self, dark: bool) -> dict:
+        walls = {"backgroundcolor": "#2b3035" if dark else "rgb(240,240,240)", "gridcolor": "#555" if dark else "white"}
+        return {**super().theme_layout(dark), **{f"scene.{a}axis.{k}": v for a in "xyz" for k, v in walls.items()}}
 
     def traces(self, frame: pd.DataFrame) -> list[dict]:
         sizes = bubble_px(frame["customer_count"], self.BUBBLE_PX)  # over the whole frame: one scale
@@ -274,7 +277,7 @@ class EngagementRadar(_Segments):
                        angularaxis=dict(tickfont=dict(size=12))),
             legend=LEGEND,
             # the angular labels sit outside the circle, "Mobile %" and "Transactions" beside it
-            margin=dict(l=90, r=90, t=50, b=30), paper_bgcolor="white")
+            margin=dict(l=90, r=90, t=50, b=30))
         return fig
 
     def traces(self, frame: pd.DataFrame) -> list[dict]:

@@ -11,7 +11,6 @@ click comes back as a message the Python side checks before acting on it.
 """
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 import param
@@ -122,9 +121,6 @@ button.chip-undo:hover { background: #666; color: #fff; }
     """
 
 
-UNDO_KEY = "banking-dashboard-undo"  # the tab's sessionStorage entry carrying the undo history over a theme switch
-
-
 class UrlSync(_MessageControl):
     """Keeps the address bar's query equal to `query` (the filters): a new history entry when it
     changes, and back/forward (the browser's popstate) sent to the server as {'query': '?…'}.
@@ -138,9 +134,6 @@ class UrlSync(_MessageControl):
       if (window.location.search !== model.query) {
         window.history.replaceState(window.history.state, "", url(model.query));
       }
-      let carried = null;  // the undo history a theme switch kept in this tab (ThemeSwitch)
-      try { carried = sessionStorage.getItem("UNDO_KEY"); sessionStorage.removeItem("UNDO_KEY"); } catch (e) {}
-      if (carried) { try { model.send_msg({history: JSON.parse(carried)}); } catch (e) {} }
       const popped = () => model.send_msg({query: window.location.search});
       window.addEventListener("popstate", popped);
       model.on("remove", () => window.removeEventListener("popstate", popped));
@@ -151,51 +144,73 @@ class UrlSync(_MessageControl):
       });
       return document.createElement("span");
     }
-    """.replace('"UNDO_KEY"', json.dumps(UNDO_KEY))
+    """
 
 
 class ThemeSwitch(_MessageControl):
-    """Light/dark: reloads the page with Panel's `?theme=dark` (the filters are in the URL, so they stay).
-    The theme is chosen as a page loads, so the switch reloads it; first the session's undo history is
-    asked for (`on_message` answers with `carry`) and kept in the tab for the next page (UrlSync)."""
+    """Light/dark, live (see theme.py): the page's own CSS changes in the browser at once, the address
+    keeps `?theme=dark` for a reload or a copied link, and `{'dark': bool}` asks the server for the
+    figures' colours. Nothing reloads: the session, its undo history and the reader's place stay."""
 
     dark = param.Boolean(default=False, doc="Whether the page is dark (the button offers the other theme)")
-    carry = param.Dict(default={}, doc="{'n', 'history'}: the undo history to keep, as link queries "
-                                       "(a new n each time)")
 
     def _handle_msg(self, data) -> None:
-        if data == {"switch": True}:
-            self.carry = {"n": self.carry.get("n", 0) + 1, "history": list(self._on_message(data) or [])}
+        if isinstance(data, dict) and isinstance(data.get("dark"), bool):
+            self.dark = data["dark"]
+            self._on_message(data["dark"])
 
     _stylesheets = [_BUTTON_CSS + """
 button { border: 1px solid rgba(255,255,255,.7); color: #fff; }
 button:hover { background: rgba(255,255,255,.15); }
 """]
     _esm = """
+    // Panel's theme stylesheets in the page's head, by kind: ".../theme/default.css", ".../bootstrap_dark.css"
+    const SHEET = /\\/theme\\/(bootstrap_)?(default|dark)\\.css/;
+
+    function pageTheme(dark) {
+      const wanted = dark ? "dark" : "default";
+      const sheets = [...document.querySelectorAll('link[rel="stylesheet"]')].filter((l) => SHEET.test(l.href));
+      for (const kind of ["", "bootstrap_"]) {
+        const mine = sheets.filter((l) => l.href.match(SHEET)[1] === (kind || undefined));
+        if (!mine.length) continue;
+        let keep = mine.find((l) => l.href.match(SHEET)[2] === wanted);
+        if (!keep) {  // the other theme's sheet, next to this one; this one goes once it has loaded (no flash)
+          keep = document.createElement("link");
+          keep.rel = "stylesheet";
+          keep.href = mine[0].href.replace(SHEET, (m) => m.replace(/(default|dark)\\.css/, wanted + ".css"));
+          mine[mine.length - 1].after(keep);
+        }
+        const drop = () => { if (keep.isConnected) mine.filter((l) => l !== keep).forEach((l) => l.remove()); };
+        if (keep.sheet) drop(); else keep.addEventListener("load", drop, { once: true });
+      }
+      const root = document.documentElement;
+      root.setAttribute("data-bs-theme", dark ? "dark" : "light");
+      root.style.backgroundColor = dark ? "#121212" : "#ffffff";  // what Panel's page gives each theme
+      const bar = document.getElementById("header");
+      if (bar) { bar.classList.toggle("navbar-dark", dark); bar.classList.toggle("navbar-light", !dark); }
+    }
+
     export function render({ model }) {
       const b = document.createElement("button");
       b.type = "button"; b.className = "theme-switch";
-      b.textContent = model.dark ? "\u2600 Light" : "\u263e Dark";
-      b.title = model.dark ? "Switch to the light theme" : "Switch to the dark theme";
-      let gone = false;
-      const go = () => {
-        if (gone) return;
-        gone = true;
-        const url = new URL(window.location.href);
-        if (model.dark) { url.searchParams.delete("theme"); } else { url.searchParams.set("theme", "dark"); }
-        window.location.href = url.toString();
+      let dark = model.dark;
+      const label = () => {
+        b.textContent = dark ? "\u2600 Light" : "\u263e Dark";
+        b.title = dark ? "Switch to the light theme" : "Switch to the dark theme";
       };
-      model.on("carry", () => {
-        try { sessionStorage.setItem("UNDO_KEY", JSON.stringify(model.carry.history || [])); } catch (e) {}
-        go();
-      });
+      const show = (value) => { dark = value; pageTheme(dark); label(); };
+      label();
+      model.on("dark", () => { if (model.dark !== dark) show(model.dark); });
       b.addEventListener("click", () => {
-        model.send_msg({switch: true});
-        setTimeout(go, 2000);  // no answer (a busy or lost server): switch all the same
+        show(!dark);
+        const url = new URL(window.location.href);
+        if (dark) { url.searchParams.set("theme", "dark"); } else { url.searchParams.delete("theme"); }
+        window.history.replaceState(window.history.state, "", url.toString());  // no history entry
+        model.send_msg({dark: dark});
       });
       return b;
     }
-    """.replace('"UNDO_KEY"', json.dumps(UNDO_KEY))
+    """
 
 
 # The status line's elements and behaviour, shared by ViewStatus and ViewHeader's ESM.

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import panel as pn
 import param
 import plotly.graph_objects as go
 
 from ..warehouse import reference as ref
 from .marks import Hover, alpha, any_selected, bubble_px, lit
 from .plotly_view import PlotlyView
+from .theme import is_dark
 from .style import (BAND_COLORS, INCOME_COLORS, OTHER_COLOR, SELECTED_LINE, colours, groups_of_customers, in_order,
                     is_missing, money, number, ordered, plotly_text)
 
@@ -31,7 +31,7 @@ BANDS = ref.CREDIT_BAND_LABELS  # Poor .. Excellent
 BAND_RANGES = [(low, high) for (_, low), high in  # [lowest score, next band's lowest) .. 850
                zip(ref.CREDIT_BANDS, [b[1] for b in ref.CREDIT_BANDS[1:]] + [850])]
 OTHER = "Other"  # the slot of values the build did not know
-# Per page theme, chosen at build (a theme switch reloads the page). What must read on the plot's
+# Per page theme (read as drawn: a theme switch redraws, see theme.py). What must read on the plot's
 # background (white; in the dark theme the plot is transparent over Panel's card, #2b3035): band
 # labels at least 4.5:1 (WCAG AA text), outlines at least 3:1 (non-text), so the navy bubbles
 # ("Very High" income) keep a visible edge on a dark card and a selected mark stands out.
@@ -49,7 +49,7 @@ LEGEND = dict(orientation="h", x=0, xanchor="left", y=1, yref="container", yanch
 
 
 def theme_colors() -> dict:
-    return THEMES["dark" if pn.config.theme == "dark" else "light"]
+    return THEMES["dark" if is_dark() else "light"]
 
 
 def padded(low: float, high: float, pixels: float, below: float, above: float) -> list[float]:
@@ -66,8 +66,19 @@ class _Credit(PlotlyView):
 
     table = TABLE
     min_customers = param.Integer(default=1, bounds=(1, None), doc="Hide groups with fewer customers")
+    themed_data = True  # outlines and band labels
     _slots: list[tuple[str, str]] = []
     _drawn = None  # the frame `traces` last drew (`marks` reuses its arrays)
+
+    @property
+    def _theme(self) -> dict:
+        return theme_colors()
+
+    def theme_layout(self, dark: bool) -> dict:
+        layout = super().theme_layout(dark)
+        if not dark:  # white, not the template's blue-grey: the band colours read on it
+            layout.update(plot_bgcolor=THEMES["light"]["background"], paper_bgcolor=THEMES["light"]["background"])
+        return layout
 
     def summarize(self, df: pd.DataFrame) -> str:
         return groups_of_customers(len(df), self.min_customers, int(df["customer_count"].sum()))
@@ -141,7 +152,7 @@ class CreditScatterMatrix(_Credit):
         return in_order(out[KEYS + ["customer_count", *self.DIMENSIONS]], KEYS)
 
     def build(self) -> go.Figure:
-        self._theme, self._slots = theme_colors(), self.slots("credit_score_band", BANDS, BAND_COLORS)
+        self._slots = self.slots("credit_score_band", BANDS, BAND_COLORS)
         fig = go.Figure()
         for i, (name, colour) in enumerate(self._slots):
             fig.add_trace(go.Splom(
@@ -160,9 +171,8 @@ class CreditScatterMatrix(_Credit):
                 fmt.update(ticksuffix="%")
             axes[f"xaxis{i if i > 1 else ''}"] = fmt
             axes[f"yaxis{i if i > 1 else ''}"] = fmt
-        background = self._theme["background"]
         fig.update_layout(**axes, dragmode="select", hovermode="closest", margin=dict(l=72, r=8, t=56, b=60),
-                          plot_bgcolor=background, paper_bgcolor=background,  # t: room for the legend on two rows
+                          # t: room for the legend on two rows
                           legend=LEGEND | {"title": dict(text="Credit band")})
         return fig
 
@@ -234,7 +244,6 @@ class CreditRiskBubble(_Credit):
                                   "avg_credit_utilization_pct"]], KEYS)
 
     def build(self) -> go.Figure:
-        self._theme = t = theme_colors()
         self._slots = self.slots("income_bracket", ref.INCOME_BRACKET_LABELS, INCOME_COLORS)
         fig = go.Figure()
         for i, (name, colour) in enumerate(self._slots):
@@ -244,13 +253,15 @@ class CreditRiskBubble(_Credit):
                 marker=dict(size=np.empty(0), sizemode="diameter", color=colour, opacity=np.empty(0),
                             line=dict(color=np.empty(0, object), width=np.empty(0)))))
         fig.update_layout(margin=self.MARGIN, hovermode="closest", dragmode="select",
-                          plot_bgcolor=t["background"], paper_bgcolor=t["background"],
-                          xaxis=dict(title=dict(text="Average credit score"), gridcolor=t["grid"], range=[300, 850]),
-                          yaxis=dict(title=dict(text=self.RISK_LABELS[self.risk_metric]), gridcolor=t["grid"],
-                                     range=[0, 1]),
+                          xaxis=dict(title=dict(text="Average credit score"), range=[300, 850]),
+                          yaxis=dict(title=dict(text=self.RISK_LABELS[self.risk_metric]), range=[0, 1]),
                           legend=LEGEND | {"title": dict(text="Income")},
                           **self._bands(self._x_range))
         return fig
+
+    def theme_layout(self, dark: bool) -> dict:
+        grid = THEMES["dark" if dark else "light"]["grid"]
+        return {**super().theme_layout(dark), "xaxis.gridcolor": grid, "yaxis.gridcolor": grid}
 
     def traces(self, frame: pd.DataFrame) -> list[dict]:
         hover = self.HOVER.customdata(

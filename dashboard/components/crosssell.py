@@ -7,19 +7,19 @@ import math
 
 import numpy as np
 import pandas as pd
-import panel as pn
 
 from .style import SELECTED_LINE, is_missing, money
+from .theme import is_dark
 
-# Per page theme (chosen at build): text and emphasis must read on the plot's background
+# Per page theme (a switch redraws: theme.py): text and emphasis must read on the plot's background
 # (white; Panel's dark Bokeh theme paints #2b3035), at least 4.5:1 (WCAG AA) for the labels.
 THEMES = {"light": {"label": "#333333", "emphasis": "#303030", "outline": SELECTED_LINE, "diagonal": "#f0f0f0"},
           "dark": {"label": "#e6e6e6", "emphasis": "#e8e8e8", "outline": "#f5f5f5", "diagonal": "#3a4047"}}
 
 
 def theme_colors() -> dict[str, str]:
-    """The colours for the page's theme (`?theme=dark` sets pn.config.theme for the session)."""
-    return THEMES["dark" if pn.config.theme == "dark" else "light"]
+    """The colours for the session's theme."""
+    return THEMES["dark" if is_dark() else "light"]
 
 
 def balance_words(value) -> str:

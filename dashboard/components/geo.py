@@ -86,13 +86,17 @@ class GeoBubbleMap(PlotlyView):
                                        marker=dict(sizemode="diameter", sizeref=1,
                                                    **({"coloraxis": "coloraxis"} if coloured else {"color": "#9e9e9e"})))
                          for name, coloured in (("Avg CLV", True), ("CLV n/a", False))])
-        fig.update_geos(scope="usa", projection_type="albers usa", showland=True, landcolor="#eef0f3",
-                        showsubunits=True, subunitcolor="white", showlakes=False, bgcolor="rgba(0,0,0,0)")
+        fig.update_geos(scope="usa", projection_type="albers usa", showland=True, showsubunits=True,
+                        showlakes=False, bgcolor="rgba(0,0,0,0)")
         fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), clickmode="event", dragmode="select",
                           legend=dict(orientation="h", y=0, x=0),
                           coloraxis=dict(colorscale="Plasma", colorbar=dict(title=dict(text="Avg CLV"), tickprefix="$",
                                                                             tickformat=",.0f", thickness=14, len=0.75)))
         return fig
+
+    def theme_layout(self, dark: bool) -> dict:
+        return {**super().theme_layout(dark), "geo.landcolor": "#2b3035" if dark else "#eef0f3",
+                "geo.subunitcolor": "#777" if dark else "white"}
 
     def traces(self, frame: pd.DataFrame) -> list[dict]:
         on = lit(self, frame)

@@ -18,26 +18,11 @@ import param
 
 from .base import view_titles
 from .controls import UrlSync
-from ..data import DATE_DIMENSIONS, FILTER_PARAMETERS, LIST_DIMENSIONS, UNDO_DEPTH, DataStore, clip_text
+from ..data import DATE_DIMENSIONS, FILTER_PARAMETERS, LIST_DIMENSIONS, DataStore, clip_text
 
 KEPT = ("theme",)  # Panel's own `?theme=dark`: kept in the URL, not a filter
 SET_BY = "set_by"  # `dimension:view title`, for a filter set by a click in that view
 MAX_FIELDS = 20_000
-MAX_QUERY = 200_000  # characters of one carried undo step
-
-
-class _Step:
-    """One undo step read like a store by `query_of`: its filter values and which view set each."""
-
-    def __init__(self, values: dict, origins: dict[str, str]):
-        self._values, self.origin = values, origins
-
-    def __getattr__(self, dimension):
-        return self._values.get(dimension, [] if dimension in LIST_DIMENSIONS else None)
-
-    def active(self) -> list[tuple[str, object]]:
-        pairs = [(d, v) for d in LIST_DIMENSIONS for v in self._values.get(d) or []]
-        return pairs + [(d, self._values[d]) for d in DATE_DIMENSIONS if self._values.get(d) is not None]
 
 
 def query_of(store: DataStore, kept: list[tuple[str, str]] = ()) -> str:
@@ -118,31 +103,12 @@ class Permalink(pn.viewable.Viewer):
             more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
             self.store.tell("Ignored in the link: " + "; ".join(problems[:3]) + more)
 
-    def history(self) -> list[str]:
-        """The undo history as link queries, oldest first (what a theme switch carries to the next page)."""
-        return [query_of(_Step(values, origins)) for values, origins in self.store.history()]
-
-    def adopt(self, queries) -> None:
-        """An undo history carried over a theme switch (from the page: checked, never trusted)."""
-        if not isinstance(queries, list):
-            return
-        steps = []
-        for query in queries[-UNDO_DEPTH:]:
-            if not isinstance(query, str) or len(query) > MAX_QUERY:
-                continue
-            try:
-                values, origins, _problems = parse(parse_qs(query.lstrip("?"), max_num_fields=MAX_FIELDS), self.store)
-            except ValueError:
-                continue
-            steps.append((values, origins))
-        self.store.adopt_history(steps)
+    def keep_theme(self, dark: bool) -> None:
+        """The theme switch changed the page's theme (and, itself, the address): later links keep it."""
+        self._kept = [(k, v) for k, v in self._kept if k != "theme"] + ([("theme", "dark")] if dark else [])
 
     def handle(self, message) -> None:
-        """The browser went back or forward to `{'query': '?…'}`: show that entry's filters; or, at
-        load, `{'history': [...]}`: the undo history of the page before a theme switch."""
-        if isinstance(message, dict) and "history" in message:
-            self.adopt(message["history"])
-            return
+        """The browser went back or forward to `{'query': '?…'}`: show that entry's filters."""
         if not (isinstance(message, dict) and isinstance(message.get("query"), str)):
             return
         try:

@@ -12,6 +12,7 @@ an array, dates) goes the pane's own way.
 from __future__ import annotations
 
 import numpy as np
+import panel as pn
 
 from .sources import same
 
@@ -62,6 +63,28 @@ def flatten(properties: dict, prefix: str = "") -> dict:
     return flat
 
 
+def _containers(value):
+    """`value` with its dicts and lists copied, arrays shared."""
+    if isinstance(value, dict):
+        return {k: _containers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_containers(v) for v in value]
+    return value
+
+
+class FigurePane(pn.pane.Plotly):
+    """Panel's Plotly pane, minus a side effect: to send a trace's arrays as binary columns it pops
+    them out of the trace's dicts, and it copies a trace one level deep, so the arrays nested in the
+    figure's own dicts (`marker.size`, `line.color`) left the figure whenever the pane read it whole
+    (a card attached later, a theme switch): the figure would no longer be what the view shows."""
+
+    @classmethod
+    def _plotly_json_wrapper(cls, fig):
+        json = super()._plotly_json_wrapper(fig)
+        json["data"] = [_containers(trace) for trace in json["data"]]
+        return json
+
+
 def _columns(model, updates: list[dict]) -> list[dict] | None:
     """Per trace, the source columns that changed; None when an update cannot go by the sources."""
     if len(model.data_sources) != len(updates):
@@ -89,7 +112,7 @@ def _equal(old, new) -> bool:
 
 def send(pane, figure, updates: list[dict], layout: dict) -> None:
     """Write `updates` (per trace, dotted paths) and `layout` into `figure` and send them to every
-    model of `pane` (a pn.pane.Plotly showing `figure`)."""
+    model of `pane` (a FigurePane showing `figure`)."""
     for data, flat in zip(figure._data, updates):
         for path, value in flat.items():
             write(data, path, value)

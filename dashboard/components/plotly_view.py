@@ -8,19 +8,12 @@ from __future__ import annotations
 import time
 from typing import ClassVar
 
-import panel as pn
 import plotly.graph_objects as go
 
 from .base import View
 from .brush import Brush
-from .plotly_patch import flatten, send
-
-
-def dark(figure: go.Figure) -> None:
-    """The page's dark theme (`?theme=dark`) on a Plotly figure; Bokeh figures follow it by themselves."""
-    figure.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
-    figure.update_scenes(**{f"{a}axis": dict(backgroundcolor="#2b3035", gridcolor="#555") for a in "xyz"})
-    figure.update_geos(landcolor="#2b3035", subunitcolor="#777")
+from .plotly_patch import FigurePane, flatten, send
+from .theme import is_dark
 
 
 class PlotlyView(View):
@@ -49,6 +42,14 @@ class PlotlyView(View):
         """Layout properties a new frame sets (explicit ranges, colour limits); none by default."""
         return {}
 
+    def theme_layout(self, dark: bool) -> dict:
+        """Every layout property that depends on the page's theme (dotted paths; None: the template's),
+        for the dark theme or the light one: set as the figure is built and on a theme switch. A view
+        that picks colours for a background extends it."""
+        if dark:  # transparent: the card's colour shows through, as Bokeh's dark theme paints it
+            return {"template": "plotly_dark", "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
+        return {"template": "plotly", "paper_bgcolor": None, "plot_bgcolor": None}
+
     def plotly_config(self) -> dict:
         return dict(self.config)
 
@@ -65,11 +66,10 @@ class PlotlyView(View):
     def _make_pane(self):
         self._last_click: tuple[dict | None, float] = (None, 0.0)
         self.figure = self.build()
-        self.figure.update_layout(height=self.height, uirevision=self.title)  # the pane's height; keeps the user's zoom
-        if pn.config.theme == "dark":
-            dark(self.figure)
-        pane = pn.pane.Plotly(self.figure, link_figure=False, config=self.plotly_config(),
-                              sizing_mode="stretch_width", height=self.height)
+        # the pane's height; uirevision keeps the user's zoom
+        self.figure.update_layout(self.theme_layout(is_dark()), height=self.height, uirevision=self.title)
+        pane = FigurePane(self.figure, link_figure=False, config=self.plotly_config(), sizing_mode="stretch_width",
+                          height=self.height)
         pane.param.watch(self._on_click, ["click_data"])
         pane.param.watch(self._on_select, ["selected_data"])
         pane.param.watch(self.reset, ["doubleclick_data"])
@@ -77,6 +77,10 @@ class PlotlyView(View):
         self._boxed = 0  # brushes drawn in the browser since Plotly's selection was last cleared
         self._cleared = 0  # the layout's `selectionrevision`: a new one drops Plotly's own selection
         return pane
+
+    def apply_theme(self) -> None:
+        self.figure.update_layout(self.theme_layout(is_dark()))
+        self._plot.param.trigger("object")  # the pane's own diff: the new template, its toolbar's colours
 
     def show(self, frame) -> None:
         self._patch(self.traces(frame), self.layout(frame))

@@ -119,8 +119,14 @@ class CrossSellNetwork(_CrossSell):
         return f"{len(self.nodes)} products · {len(df)} pairs · {int(df['customer_count'].sum()):,} pair holdings"
 
     # -- the figure ------------------------------------------------------------------------------------
+    themed_data = True  # a touched edge's emphasis
+
+    @property
+    def _colors(self) -> dict[str, str]:
+        return theme_colors()
+
     def build(self):
-        self._colors = colors = theme_colors()
+        colors = self._colors
         fig = figure(x_range=Range1d(-self.X_HALF, self.X_HALF), y_range=Range1d(-self.Y_HALF, self.Y_HALF),
                      height=self.height - 10, sizing_mode="stretch_width", toolbar_location=None, tools="",
                      x_axis_location=None, y_axis_location=None, min_border=4, outline_line_color=None)
@@ -130,10 +136,11 @@ class CrossSellNetwork(_CrossSell):
         edges, nodes, labels = (self.sources[n] for n in ("edges", "nodes", "labels"))
         fig.segment("x0", "y0", "x1", "y1", source=edges, line_color="color", line_alpha="alpha", line_width="width")
         hits = fig.segment("hx0", "hy0", "hx1", "hy1", source=edges, line_alpha=0.0, line_width="hit_width")
-        dots = fig.scatter("x", "y", source=nodes, size="size", fill_color="color", fill_alpha="alpha",
-                           line_color=colors["outline"], line_alpha="alpha", line_width="outline")
-        fig.text("x", "y", text="text", source=labels, x_offset="dx", y_offset="dy", text_align="align",
-                 text_baseline="baseline", text_font_size=f"{self.LABEL_PX}px", text_color=colors["label"])
+        self._dots = dots = fig.scatter("x", "y", source=nodes, size="size", fill_color="color", fill_alpha="alpha",
+                                        line_color=colors["outline"], line_alpha="alpha", line_width="outline")
+        self._labels = fig.text("x", "y", text="text", source=labels, x_offset="dx", y_offset="dy",
+                                text_align="align", text_baseline="baseline", text_font_size=f"{self.LABEL_PX}px",
+                                text_color=colors["label"])
         fig.add_tools(HoverTool(renderers=[dots], tooltips=self.NODE_TIPS, limit=1, description="Product"),
                       HoverTool(renderers=[hits], tooltips=self.EDGE_TIPS, limit=1, point_policy="follow_mouse",
                                 description="Pair"))
@@ -142,6 +149,10 @@ class CrossSellNetwork(_CrossSell):
                               location="center", label_text_font_size="11px", glyph_width=14, spacing=12,
                               border_line_alpha=0, background_fill_alpha=0, margin=2, padding=4), "below")
         return fig
+
+    def apply_theme(self) -> None:
+        self._dots.glyph.line_color = self._colors["outline"]
+        self._labels.glyph.text_color = self._colors["label"]
 
     def data(self, frame):
         nodes = self.nodes
@@ -258,6 +269,9 @@ class AffinityMatrix(_CrossSell):
                                 title="Customers holding both (log scale)", title_text_font_size="11px",
                                 major_label_text_font_size=f"{self.TICK_PX}px"), "below")
         return fig
+
+    def apply_theme(self) -> None:
+        self._mapper.nan_color = theme_colors()["diagonal"]
 
     def _cell_columns(self, cells: pd.DataFrame) -> dict:
         return {"product_a": texts(cells["product_a"]), "product_b": texts(cells["product_b"]),

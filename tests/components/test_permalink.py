@@ -110,27 +110,13 @@ def test_double_click_clears_the_views_own_selection_only(warehouse_url):
     assert store.active() == []
 
 
-def test_the_undo_history_survives_a_theme_switch(warehouse_url):
-    """The theme switch reloads the page (the theme is chosen at load) and lost the undo history: the
-    old page hands its history over as link queries and the new session takes it, values checked."""
-    from dashboard.data import DataStore
+def test_links_keep_the_theme_the_page_switched_to(warehouse_url):
+    """The switch writes the address itself; the links made after it carry the new theme."""
     store = DataStore(warehouse_url)
     link = Permalink(store, args={})
-    store.select(origin="Merchant spending sunburst", customer_segment=["Premium"])
-    store.select(origin="Transaction time heatmap", day_of_week=[6], transaction_hour=[12])
-    store.select(channel=["Mobile"])
-    carried = link.history()
-    assert len(carried) == 3 and carried[0] == ""  # before the first change: no filter
-    # the next page opens with the same filters (the URL) and takes the history the old one kept
-    again = DataStore(warehouse_url)
-    new = Permalink(again, args=parse_qs(link.query.lstrip("?")))
-    assert not again.can_undo
-    new.handle({"history": [42, "?day_of_week=Funday", "?" + "x" * 300_000] + carried})  # forged steps: dropped
-    assert again.can_undo
-    again.undo()
-    assert again.channel == [] and again.day_of_week == [6] and again.customer_segment == ["Premium"]
-    assert again.origin["day_of_week"] == "Transaction time heatmap"
-    again.undo()
-    assert again.day_of_week == [] and again.customer_segment == ["Premium"]
-    again.undo()
-    assert again.customer_segment == [] and not again.can_undo
+    link.keep_theme(True)
+    store.select(customer_segment=["Premium"])
+    assert link._sync.query == "?customer_segment=Premium&theme=dark"
+    link.keep_theme(False)
+    store.select(customer_segment=[])
+    assert link._sync.query == ""
