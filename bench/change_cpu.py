@@ -26,7 +26,7 @@ p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDes
 p.add_argument("--url", default=f"duckdb:///{Path(__file__).resolve().parent / 'data' / 'default.duckdb'}")
 p.add_argument("--name", default="change_cpu", help="results file: bench/results/NAME.json")
 p.add_argument("--served", action="store_true", help="as in a served session whose 13 cards are all in sight: frames "
-               "made from an answer are shared across sessions (base.SHAPED), so a state already shown costs no pandas")
+               "made from an answer are shared across sessions (shaped.SHAPED), so a state already shown costs no pandas")
 args = p.parse_args()
 if args.served:
     from dashboard.components import base

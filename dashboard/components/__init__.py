@@ -4,15 +4,18 @@
     TimeHeatmap()                      # its own store on the default warehouse
     store = DataStore(url); TimeHeatmap(store) + GeoBubbleMap(store)   # two views cross-filtering
 """
-from .behavior import BehaviorScatter3D, EngagementRadar
-from .credit import CreditRiskBubble, CreditScatterMatrix
+from .affinity import AffinityMatrix
+from .behavior import BehaviorScatter3D
+from .credit import CreditScatterMatrix
+from .credit_risk import CreditRiskBubble
 from .drilldown import DetailTable
 from .filters import FilterChips, FilterSidebar
 from .geo import GeoBubbleMap, GeoMetricsHeatmap
 from .controls import ThemeSwitch
 from .merchants import MerchantSunburst, MerchantTreemap
 from .permalink import Permalink
-from .products import AffinityMatrix, CrossSellNetwork
+from .products import CrossSellNetwork
+from .radar import EngagementRadar
 from .seasonal import SeasonalLines
 from .time import HourlyChannelArea, TimeHeatmap
 

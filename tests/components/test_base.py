@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bokeh.document import Document
 from panel.io.state import set_curdoc
 
-from dashboard.components import base, coordinator as coordinator_module
+from dashboard.components import base, coordinator as coordinator_module, shaped
 
 from dashboard.components import EngagementRadar, GeoBubbleMap, MerchantTreemap, TimeHeatmap
 from dashboard.components.coordinator import SPINNER_AFTER_S, Coordinator
@@ -311,7 +311,8 @@ def test_served_views_share_the_frames_made_from_an_answer(warehouse_url, monkey
     """Two sessions on the same filters: the second view's frame is what its transform makes of
     the answer, made once; a knob of its own gets a frame of its own; frames are not shared objects."""
     monkeypatch.setattr(base, "served", lambda: True)
-    monkeypatch.setattr(base, "SHAPED", base._Shaped())
+    monkeypatch.setattr(shaped, "served", lambda: True)
+    monkeypatch.setattr(base, "SHAPED", shaped._Shaped())
     made = []
     transform = GeoBubbleMap.transform
     monkeypatch.setattr(GeoBubbleMap, "transform", lambda self, df: made.append(1) or transform(self, df))

@@ -12,7 +12,8 @@ from bokeh.document import Document
 from bokeh.document.events import ModelChangedEvent
 from bokeh.model import Model
 
-from dashboard.components.behavior import LABELS, OTHER, BehaviorScatter3D, EngagementRadar
+from dashboard.components.behavior import OTHER, BehaviorScatter3D
+from dashboard.components.radar import LABELS, EngagementRadar
 from dashboard.components.style import FADED_OPACITY
 from dashboard.warehouse import reference as ref
 from gold_reference import reference_gold

@@ -14,7 +14,8 @@ import plotly.io as pio
 import pytest
 from bokeh.document import Document
 
-from dashboard.components.credit import CreditRiskBubble, CreditScatterMatrix
+from dashboard.components.credit import CreditScatterMatrix
+from dashboard.components.credit_risk import CreditRiskBubble
 from dashboard.components.style import BAND_COLORS, EXTRA_COLORS, FADED_OPACITY, INCOME_COLORS, OTHER_COLOR
 from warehouse_copy import altered_copy
 from .helpers import EMPTY, click, make_store

@@ -18,7 +18,8 @@ from bokeh.models import GlyphRenderer, HoverTool, Legend, LogColorMapper, Rect,
 from bokeh.palettes import Turbo256
 
 from dashboard.components.crosssell import round_ticks, short_label
-from dashboard.components.products import AffinityMatrix, CrossSellNetwork, relative_holders
+from dashboard.components.affinity import AffinityMatrix
+from dashboard.components.products import CrossSellNetwork, relative_holders
 from dashboard.components.style import FADED_OPACITY
 from dashboard.warehouse.filters import Filters
 from gold_reference import reference_customers
