@@ -49,7 +49,7 @@ from bench._browser_common import (N_VIEWS, ROOT, TITLES, VIEW_STATE_JS, Page, c
 from dashboard.components.header import NEAR_PX  # noqa: E402
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from tests.browser.test_dashboard import (HEATMAP_BOX_JS, chips, expected_summaries,  # noqa: E402
-                                          selection_from_chips)
+                                          selection_from_address)
 
 VIEWPORT = (1600, 1000)
 MAX_ACTIVE_CHIPS = 4  # above this, the next action removes a chip or clears all
@@ -242,8 +242,8 @@ class Expected:
         self.store = DataStore(url)
         self.cache: dict = {}
 
-    def __call__(self, chip_texts: list[str]) -> tuple[dict, list[str]]:
-        selection = selection_from_chips(self.store, chip_texts)
+    def __call__(self, search: str) -> tuple[dict, list[str]]:
+        selection = selection_from_address(self.store, search)
         key = tuple(sorted((d, tuple(sorted(map(str, v)))) for d, v in selection.items()))
         if key not in self.cache:
             by_title = expected_summaries(self.url, selection)
@@ -421,7 +421,7 @@ def run_sequence(browser, url: str, clicks: int, seed: int, expected: Expected, 
                 # quiet first (so the in-process computation below does not compete with the page),
                 # then, if the page does not show the expected figures yet, wait for them
                 _settle(tab.page, quiet, timeout_s, quiet_s)
-                selection, want = expected(record["chips_after"])
+                selection, want = expected(tab.page.evaluate("() => window.location.search"))  # every value
                 record["selection"] = {d: [str(v) for v in vs] for d, vs in selection.items()}
                 _settle(tab.page, quiet, timeout_s, quiet_s, want, near)
             else:

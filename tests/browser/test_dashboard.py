@@ -96,14 +96,15 @@ def chips(page) -> list[str]:
     return [t.replace("✕", "").strip() for t in page.locator(".filter-chip button").all_text_contents()]
 
 
-def selection_from_chips(store: DataStore, texts: list[str]) -> dict[str, list]:
-    selection: dict[str, list] = {}
-    for text in texts:
-        label, value_text = text.split(": ", 1)
-        dim = LABEL_TO_DIM[label]
-        value = next(v for v in store.options(dim) if value_label(dim, v) == value_text)
-        selection.setdefault(dim, []).append(value)
-    return selection
+def selection_from_address(store: DataStore, search: str) -> dict[str, list]:
+    """The filters a page's address holds (`?customer_segment=Premium&…`), as the store takes them: the
+    address names every value, where a brush's chip may list a few ('7 states: … + 2 more')."""
+    from urllib.parse import parse_qs
+
+    from dashboard.components.permalink import parse
+    values, _, problems = parse(parse_qs(search.lstrip("?")), store)
+    assert not problems, problems
+    return {d: list(v) for d, v in values.items() if v not in ([], None)}
 
 
 def expected_summaries(url: str, selection: dict[str, list]) -> dict[str, str]:
@@ -191,7 +192,8 @@ def test_sunburst_segment_click_filters_heatmap_network_and_map(server, tab, war
     premium = next(i for i in range(slices.count()) if (slices.nth(i).text_content() or "").strip() == "Premium")
     slices.nth(premium).click()
     wait_until(lambda: "Segment: Premium" in chips(page), message="a Segment chip")
-    selection = selection_from_chips(DataStore(warehouse_url), chips(page))
+    wait_until(lambda: "customer_segment=Premium" in address(page), message="the address")
+    selection = selection_from_address(DataStore(warehouse_url), page.evaluate("() => window.location.search"))
     assert selection["customer_segment"] == ["Premium"]
     expected = expected_summaries(warehouse_url, selection)
     after = reach(page, expected)
