@@ -92,13 +92,14 @@ class Coordinator:
         self._retrying: list | None = None
         self._sighted: list | None = None  # clients come into sight, to catch up in the next wave
         self._pending: "weakref.WeakKeyDictionary[object, int]" = weakref.WeakKeyDictionary()  # answer on its way: ticket
-        self._busy_watchers: list = []  # told True when a change starts, False when its last wave is sent
+        self._busy_watchers: list = []  # told True when a change's answers are late, False when its last wave is sent
         self._announced = False
         store.param.watch(self._on_filters, list(FILTER_PARAMETERS))
 
     def on_busy(self, watcher) -> None:
-        """Call `watcher(True)` when a served change starts (in the click's own message) and
-        `watcher(False)` once its last wave has been sent: the page says the charts are updating."""
+        """Call `watcher(True)` when a served change's answers are late (with the views' spinners, after
+        SPINNER_AFTER_S: a change answered sooner says nothing, no sign flickers) and `watcher(False)`
+        once its last wave has been sent: the page says the charts are updating."""
         self._busy_watchers.append(watcher)
 
     def _announce(self, busy: bool) -> None:
@@ -132,7 +133,6 @@ class Coordinator:
         self.doc = pn.state.curdoc
         if self._gathering is None:  # the first client of this change: run them all on the next tick
             self._gathering = []
-            self._announce(True)
             pn.state.execute(self._run)
         self._gathering.extend(c for c in clients if c not in self._gathering)
 
@@ -212,6 +212,7 @@ class Coordinator:
                 elif task in done:
                     self._apply(client, task, tickets[client])
                 else:
+                    self._announce(True)
                     client.waiting(True)
         while waiting:
             done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)

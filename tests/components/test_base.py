@@ -333,7 +333,6 @@ def test_a_change_whose_drawing_breaks_leaves_nothing_said_to_be_updating(wareho
     coordinator = _update(store, [treemap])
     said = []
     coordinator.on_busy(said.append)
-    coordinator._announce(True)  # what gathering the change says
     _quietly(store, customer_segment=["Premium"])
     _slow(store, MerchantTreemap.table, 2 * SPINNER_AFTER_S)
 
@@ -343,3 +342,20 @@ def test_a_change_whose_drawing_breaks_leaves_nothing_said_to_be_updating(wareho
     with pytest.raises(RuntimeError):
         _in_own_loop(coordinator._run())
     assert said == [True, False] and not coordinator.busy
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_the_page_says_the_charts_are_updating_only_when_answers_are_late(warehouse_url, late):
+    """With the spinners: after SPINNER_AFTER_S, then off with the last wave; a change answered sooner
+    says nothing (a sign on and off within a few hundred ms is a flicker, and two messages a click)."""
+    store = DataStore(warehouse_url)
+    treemap = MerchantTreemap(store)
+    coordinator = _update(store, [treemap])
+    said = []
+    coordinator.on_busy(said.append)
+    _quietly(store, customer_segment=["Premium"])
+    if late:
+        _slow(store, MerchantTreemap.table, 2 * SPINNER_AFTER_S)
+    _in_own_loop(coordinator._run())
+    assert said == ([True, False] if late else [])
+    assert treemap.frame.equals(_expected(warehouse_url, customer_segment=["Premium"])[MerchantTreemap.title])
