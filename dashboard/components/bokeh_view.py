@@ -13,11 +13,20 @@ import numpy as np
 import panel as pn
 from bokeh.document import Document
 from bokeh.events import DoubleTap, SelectionGeometry, Tap
-from bokeh.models import BoxSelectTool, ColumnDataSource
+from bokeh.models import BoxSelectTool, ColumnDataSource, CustomJS, HoverTool
 
 from .base import View
 from .brush import Brush
 from .sources import patch
+
+
+# A drag starts: the hover tools stop, and the tooltip shown where the drag began goes.
+HOVER_OFF_JS = """
+for (const t of tools) {
+  t.active = false
+  const view = Bokeh.index.find_one(t)
+  if (view != null) view._clear()
+}"""
 
 
 def holoviews_figure(element):
@@ -90,6 +99,11 @@ class BokehView(View):
             self.figure.add_tools(tool)
             self.figure.toolbar.active_drag = tool
             self.figure.on_event(SelectionGeometry, self._on_brush)
+            hovers = [t for t in self.figure.tools if isinstance(t, HoverTool)]
+            if hovers:  # no tooltip over the marks being brushed (each move also re-laid out the page)
+                self.figure.js_on_event("panstart", CustomJS(args={"tools": hovers}, code=HOVER_OFF_JS))
+                self.figure.js_on_event("panend", CustomJS(args={"tools": hovers},
+                                                           code="for (const t of tools) t.active = true"))
         return pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", height=self.height)
 
     def show(self, frame) -> None:

@@ -42,6 +42,10 @@ def link_selection(url: str, store: DataStore) -> dict[str, list]:
     return {d: [store.param[d].item_type(v) for v in args[d]] for d in LIST_DIMENSIONS if d in args}
 
 
+def tooltips(page) -> str:
+    return " ".join(page.locator(".bk-tooltip-content:visible").all_text_contents())
+
+
 def drag(page, start, end, moves=10, seconds=2.0, during=None):
     """Press at `start`, move to `end` in `moves` steps over `seconds`, call `during()` before releasing."""
     page.mouse.move(*start)
@@ -75,6 +79,7 @@ def test_heatmap_brush_filters_live_then_links_and_undoes_as_one_step(server, ta
 
     def live():  # the button is still down: the chips (so the store) follow, the link does not yet
         wait_until(lambda: "Day of week: Monday–Friday" in chips(page), message="live chips")
+        assert not tooltips(page)  # no tooltip trails the brush over the cells it covers
         return urlparse(address(page)).query
 
     query_while_dragging = drag(page, at(1, 9), at(5, 17), during=live)
@@ -85,6 +90,10 @@ def test_heatmap_brush_filters_live_then_links_and_undoes_as_one_step(server, ta
     after = reach(page, expected_summaries(warehouse_url, selection))
     assert after["Transaction time heatmap"] == before["Transaction time heatmap"]  # it highlights, not filters
     assert after["Customer geographic distribution"] != before["Customer geographic distribution"]
+    box = wait_until(lambda: page.evaluate(HEATMAP_BOX_JS, "fraud_rate_pct"), message="heatmap frame")  # scrolled
+    width, height = box["x1"] - box["x0"], box["y1"] - box["y0"]
+    page.mouse.move(*at(3, 12), steps=3)  # released: a cell's tooltip again
+    assert "Day: Wed Hour: 12:00" in wait_until(lambda: tooltips(page), timeout=10, message="the hovered cell's tooltip")
 
     other = browser.new_page(viewport={"width": 1600, "height": 1000})  # the link, in a fresh tab
     try:
