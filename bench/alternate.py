@@ -20,13 +20,19 @@ from pathlib import Path
 from bench.common import machine, percentile, write_results
 
 HERE = Path(__file__).resolve().parents[1]
+# The worker imports `dashboard` from its own checkout (PYTHONPATH) and only the click sequence from
+# this one, by file: putting this checkout on sys.path would import this checkout's dashboard in both.
 WORKER = """
-import json, sys, time
+import importlib.util, json, sys, time
 from concurrent.futures import ThreadPoolExecutor
-sys.path.insert(0, {bench!r})
-from bench.crossfilter import apply, click_sequence
+spec = importlib.util.spec_from_file_location("sequence", {crossfilter!r})
+sequence_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sequence_module)
+apply, click_sequence, _run_query = sequence_module.apply, sequence_module.click_sequence, sequence_module._run_query
+import dashboard
 from dashboard.app import dashboard_views
-from dashboard.data import DataStore, _run_query
+from dashboard.data import DataStore
+print(json.dumps(dashboard.__file__), flush=True)
 store = DataStore({url!r})
 views = [v for _, items in dashboard_views(store) for v in items]
 sequence = click_sequence(store, {changes}, {seed})
@@ -42,7 +48,7 @@ with ThreadPoolExecutor(len(views)) as pool:
 
 
 def _worker(root: str, url: str, changes: int, seed: int) -> subprocess.Popen:
-    code = WORKER.format(bench=str(HERE), url=url, changes=changes, seed=seed)
+    code = WORKER.format(crossfilter=str(HERE / "bench" / "crossfilter.py"), url=url, changes=changes, seed=seed)
     env = {**os.environ, "PYTHONPATH": root}
     return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             env=env, cwd="/tmp")
@@ -50,6 +56,9 @@ def _worker(root: str, url: str, changes: int, seed: int) -> subprocess.Popen:
 
 def run(url: str, before: str, changes: int, seed: int) -> dict:
     workers = {"before": _worker(before, url, changes, seed), "after": _worker(str(HERE), url, changes, seed)}
+    imported = {name: json.loads(w.stdout.readline()) for name, w in workers.items()}
+    for name, root in (("before", before), ("after", str(HERE))):
+        assert imported[name].startswith(str(Path(root).resolve())), (name, imported[name], root)
     samples, states = {name: [] for name in workers}, []
     for i in range(changes):
         for name in (("before", "after") if i % 2 == 0 else ("after", "before")):
@@ -65,7 +74,7 @@ def run(url: str, before: str, changes: int, seed: int) -> dict:
     stats = {name: {"median_ms": round(statistics.median(s), 1), "p95_ms": round(percentile(s, 95), 1),
                     "max_ms": max(s), "samples_ms": s} for name, s in samples.items()}
     ratio = round(stats["before"]["median_ms"] / stats["after"]["median_ms"], 2)
-    return {"url": url, "before": before, "changes": changes, "seed": seed, "states": states, "results": stats,
+    return {"url": url, "before": before, "imported": imported, "changes": changes, "seed": seed, "states": states, "results": stats,
             "before_vs_after_median": ratio}
 
 

@@ -29,7 +29,12 @@ import sqlalchemy as sa
 
 from bench.common import machine, percentile, write_results
 from dashboard.app import dashboard_views
-from dashboard.data import DataStore, _run_query
+from dashboard.data import DataStore
+
+try:
+    from dashboard.queries import _run_query
+except ImportError:  # a checkout from before queries.py was split from data.py (bench.alternate's "before")
+    from dashboard.data import _run_query
 from dashboard.engines import shared_engine
 from dashboard.warehouse.gold import gold_query
 from dashboard.warehouse.schema import GOLD
