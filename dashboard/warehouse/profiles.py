@@ -31,16 +31,17 @@ from .schema import SILVER_TABLES
 FAST = "fast"
 PROFILE = "customer_profile"
 CELLS, CELL = "customer_cells", ("day_of_week", "transaction_hour")  # a heatmap cell
-MIX, MIX_KEYS = "customer_mix", ("channel", "category_group", "merchant_category")
+MIX, MIX_KEYS = "customer_mix", ("merchant_category", "channel", "category_group")
 METRICS = ("n_txn", "volume", "n_categories", "n_mobile", "n_weekend", "volatility")
 
 
 def per_customer(plain: GoldDefinitions, keys: tuple[str, ...]) -> sa.Select:
     """Every (customer, keys) with a transaction in the whole period, with the customer's 90-day
-    transaction metrics there (the definition's own, grouped by the keys too; NULL if none)."""
+    transaction metrics there (the definition's own, grouped by the keys too; NULL if none).
+    Sorted by the keys: a filter on them reads its blocks only."""
     t, m = plain.t, plain.transaction_profile(NO_FILTERS, keys)
     present = sa.select(t.c.customer_id, *(t.c[k] for k in keys)).distinct().subquery("present")
-    columns = [present.c.customer_id] + [present.c[k] for k in keys]
+    columns = [present.c[k] for k in keys] + [present.c.customer_id]
     on = sa.and_(*(m.c[k] == present.c[k] for k in keys), m.c.customer_id == present.c.customer_id)
     return sa.select(*columns, *(m.c[n] for n in METRICS)).select_from(present.outerjoin(m, on)).order_by(*columns)
 
@@ -78,7 +79,16 @@ class FastDefinitions(GoldDefinitions):
                           _count_if(recent & (t.c.channel == "Mobile")).label("n_mobile"),
                           _count_if(recent & t.c.is_weekend).label("n_weekend"),
                           sa.func.stddev_samp(amount).label("volatility"))
-                .where(*self._transaction_conditions(t, f)).group_by(t.c.customer_id).subquery("txn"))
+                .where(*self._transaction_conditions(t, f), *self._among_chosen(t, f))
+                .group_by(t.c.customer_id).subquery("txn"))
+
+    def _among_chosen(self, x, f: Filters) -> list:
+        """Rows of `x` of customers the customer filters choose: per-customer metrics are then summed
+        for those only, not for everyone and joined afterwards."""
+        customers = _customer_part(f)
+        if not customers.active():
+            return []
+        return [x.c.customer_id.in_(sa.select(self.profile.c.customer_id).where(*self._customer_conditions(customers)))]
 
     def transactions_for(self, f: Filters) -> sa.Table:
         """Where to read the transactions `f` chooses (the same rows in any case)."""
@@ -140,4 +150,4 @@ class SummaryDefinitions(FastDefinitions):
                           categories.label("n_categories"),
                           sa.func.sum(x.c.n_mobile).label("n_mobile"), sa.func.sum(x.c.n_weekend).label("n_weekend"),
                           volatility.label("volatility"))
-                .where(*where).group_by(x.c.customer_id).subquery("txn"))
+                .where(*where, *self._among_chosen(x, f)).group_by(x.c.customer_id).subquery("txn"))
