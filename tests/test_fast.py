@@ -20,7 +20,7 @@ from dashboard.warehouse.detail import COLUMNS, index_name
 from dashboard.warehouse.fast import CUBE_DIMENSIONS, CUSTOMER_GRAIN, FAST, TRANSACTION_GRAIN, cube_name, plan
 from dashboard.warehouse.filters import Filters
 from dashboard.warehouse.gold import gold_query
-from dashboard.warehouse.rollup import KEY_COLUMNS, MERCHANT, ROLLUPS, rollup_name
+from dashboard.warehouse.rollup import KEY_COLUMNS, MERCHANT, ROLLUPS, TIME, rollup_name
 from dashboard.warehouse.schema import GOLD_TABLES, SILVER_TABLES
 
 from gold_reference import reference_gold
@@ -89,8 +89,12 @@ def test_plan_takes_the_fast_tables_where_it_can(available):
         sql = _sql(plan(table, two_dims, available))  # a rollup summed over states and segments, or a cube's keys
         assert "silver." not in sql and ("__r_reg_st_seg" in sql or f"{cube_name(table, 'state')}" in sql), table
         with_product = _sql(plan(table, Filters(customer_segment=("Premium",), product=("Mortgage",)), available))
-        assert "fast.customer_profile" in with_product and "fast.transactions_wide" in with_product  # no rollup has products
-        assert "silver.transactions" not in with_product
+        if table == TIME:  # summed over the segment's regions, for holders of the one product
+            assert "__r_prod_reg_seg" in with_product and "transactions" not in with_product
+        else:  # no rollup holds products: the wide copy, customers holding it from the profile
+            assert "fast.customer_profile" in with_product and "fast.transactions_wide" in with_product
+        two = _sql(plan(table, Filters(customer_segment=("Premium",), product=("Mortgage", "Credit Card")), available))
+        assert "fast.transactions_wide" in two and "silver.transactions" not in two  # "holds both": not one product
     for table in CUSTOMER_GRAIN:
         sql = _sql(plan(table, two_dims, available))
         assert "fast.customer_profile" in sql and "silver.transactions" not in sql, table
@@ -179,6 +183,9 @@ def combinations(silver) -> dict[str, Filters]:
                                          customer_segment=segments[:1]),
         "age and income": Filters(age_group=("35-44",), income_bracket=("High",), customer_segment=segments[:1]),
         "segment and product": Filters(customer_segment=segments[:1], product=("Mortgage",)),
+        "a product, a region, two segments": Filters(product=("Credit Card",), region=(region,), customer_segment=segments[1:3]),
+        "two products and a region": Filters(product=("Checking Account", "Savings Account"), region=(region,)),
+        "a product and a state": Filters(product=("Checking Account",), state=(states[0],)),
     }
 
 
@@ -201,7 +208,11 @@ def test_rollups_answer_combinations_exactly(table, conn, silver, combinations, 
                MERCHANT: ["segment and state", "a cell", "a cell and a segment"],
                "analytics_customer_behavior_clusters": ["age and income"]}.get(table, [])
     assert all(taken[name] for name in covered), {name: taken[name] for name in covered}
-    assert table in CUSTOMER_GRAIN or copies["segment and product"]  # no rollup holds products: the wide copy
+    if table == TIME:  # one product, summed over regions and segments: its rollup; two products or a state: the copy
+        assert taken["segment and product"] and taken["a product, a region, two segments"], taken
+        assert copies["two products and a region"] and copies["a product and a state"], copies
+    elif table in TRANSACTION_GRAIN:  # no rollup holds products: the wide copy
+        assert copies["segment and product"], copies
     if table in CUSTOMER_GRAIN:  # a cell and a category, several days: the cell-sorted copy
         assert copies["a cell and a category"] and copies["two days, one hour"], copies
     if table in CUSTOMER_GRAIN:  # one cell, or channels and categories, with or without customer filters

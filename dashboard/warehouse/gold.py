@@ -46,8 +46,9 @@ class GoldDefinitions:
 
     `by` names a customer dimension to add as a leading `by_value` key to the transaction-grain
     tables: that is how the fast path's cross-filter cubes are defined (see fast.py) without a
-    second copy of any metric. A tuple of dimensions (customer columns or transaction columns)
-    adds one leading key `by_<dimension>` each: the rollups of rollup.py.
+    second copy of any metric. A tuple of dimensions (customer columns, transaction columns or
+    `product`, a row per product held) adds one leading key `by_<dimension>` each: the rollups of
+    rollup.py.
     """
 
     def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, by: str | tuple[str, ...] | None = None):
@@ -110,8 +111,12 @@ class GoldDefinitions:
             source = source.join(self.c, self.c.c.customer_id == self.t.c.customer_id)
         if isinstance(self.by, tuple):
             owner = self.c.alias("by_customer")
-            columns += [(owner.c[d] if d in CUSTOMER_COLUMNS else self.t.c[d]).label(f"by_{d}") for d in self.by]
+            held = self._holdings("by_product") if "product" in self.by else None  # one row per product held
+            columns += [held.c.by_product if d == "product" else
+                        (owner.c[d] if d in CUSTOMER_COLUMNS else self.t.c[d]).label(f"by_{d}") for d in self.by]
             source = source.join(owner, owner.c.customer_id == self.t.c.customer_id)
+            if held is not None:
+                source = source.join(held, held.c.customer_id == self.t.c.customer_id)
         elif self.by:
             by = self._by_source()
             columns.append(by.c.by_value)
@@ -121,9 +126,13 @@ class GoldDefinitions:
     def _by_source(self) -> sa.Subquery:
         """(customer_id, by_value) pairs: one per customer, or one per product held for `product`."""
         if self.by == "product":
-            return sa.select(self.a.c.customer_id, self.a.c.product_name.label("by_value")).distinct().subquery("cube_key")
+            return self._holdings("by_value")
         table = self.cp if self.by == "credit_score_band" else self.c
         return sa.select(table.c.customer_id, table.c[self.by].label("by_value")).subquery("cube_key")
+
+    def _holdings(self, label: str) -> sa.Subquery:
+        """(customer_id, product) for every product a customer holds, once each."""
+        return sa.select(self.a.c.customer_id, self.a.c.product_name.label(label)).distinct().subquery("cube_key")
 
     def _aggregate(self, t, columns: list, keys) -> sa.Select:
         """SELECT columns ... GROUP BY keys, led by the cube key `by_value` when `by` is set."""
