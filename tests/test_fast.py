@@ -46,7 +46,7 @@ def test_build_made_every_fast_table(available):
     expected = {"customer_profile", "customer_list", "customer_cells", "customer_mix"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
     expected |= {index_name(column) for column in COLUMNS["transactions"]} | {"transactions_by__amount"}
     expected |= {rollup_name(t, dims) for t, rollups in ROLLUPS.items() for dims in rollups}
-    expected |= {"transactions_wide", "transactions_by_cell"}
+    expected |= {"transactions_wide", "transactions_by_cell", "customer_holdings", "customer_pairs"}
     assert available == expected
 
 
@@ -95,6 +95,8 @@ def test_plan_takes_the_fast_tables_where_it_can(available):
             assert "fast.customer_profile" in with_product and "fast.transactions_wide" in with_product
         two = _sql(plan(table, Filters(customer_segment=("Premium",), product=("Mortgage", "Credit Card")), available))
         assert "fast.transactions_wide" in two and "silver.transactions" not in two  # "holds both": not one product
+    cross_sell = _sql(plan("analytics_product_cross_sell_patterns", cell, available))
+    assert "fast.customer_pairs" in cross_sell and "fast.customer_holdings" in cross_sell and "silver.accounts" not in cross_sell
     for table in CUSTOMER_GRAIN:
         sql = _sql(plan(table, two_dims, available))
         assert "fast.customer_profile" in sql and "silver.transactions" not in sql, table

@@ -22,7 +22,8 @@ there is no second copy of any metric:
 - `customer_cells` and `customer_mix`: per customer and heatmap cell (day, hour), and per customer,
   channel, category group and category, their 90-day metrics there; the customer-grain tables
   under one clicked cell, or any channel and category filter, sum them (profiles.py) instead of
-  reading the transactions.
+  reading the transactions. `customer_holdings` and `customer_pairs`: the cross-sell's parts per
+  customer (products held; every two of them), summed for the chosen customers.
 - rollups `<gold table>__r_<keys>` (rollup.py): transaction-grain tables grouped by several more
   keys (region, state and segment together; a heatmap cell's day and hour), summed exactly over
   customer partitions.
@@ -41,7 +42,8 @@ import sqlalchemy as sa
 
 from .detail import COLUMNS, CUSTOMER_LIST, KEYS, SORTED_COPIES, DetailDefinitions, index_name, sorted_copy_name
 from .filters import NO_FILTERS, Filters
-from .profiles import CELL, CELLS, FAST, MIX, MIX_KEYS, PROFILE, per_customer  # noqa: F401 (FAST: build.py reads it here)
+from .profiles import (CELL, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, PAIRS, PROFILE,  # noqa: F401 (FAST: build.py reads it here)
+                       holding_definitions, per_customer)
 from .rollup import ROLLUPS, candidates, rollup_name, rollup_query
 from .seek import bucket_query
 from .gold import GoldDefinitions, gold_query
@@ -85,6 +87,7 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
         tables[sorted_copy_name(column)] = pairs.order_by(by, key)
     tables[CELLS] = per_customer(plain, CELL)
     tables[MIX] = per_customer(plain, MIX_KEYS)
+    tables.update(holding_definitions(plain))
     tables.update(copy_definitions(silver))
     return tables
 
@@ -105,5 +108,5 @@ def plan(table: str, filters: Filters, available: frozenset[str]) -> sa.Select:
     if query is not None:
         return query
     if PROFILE in available:
-        return gold_query(table, filters, _definitions(available & {PROFILE, CELLS, MIX, WIDE, BY_CELL}))
+        return gold_query(table, filters, _definitions(available & {PROFILE, CELLS, MIX, HOLDINGS, PAIRS, WIDE, BY_CELL}))
     return gold_query(table, filters)

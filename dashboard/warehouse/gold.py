@@ -224,27 +224,40 @@ class GoldDefinitions:
 
     def product_cross_sell(self, f: Filters) -> sa.Select:
         chosen = sa.select(self.c.c.customer_id).where(*self._customer_conditions(f))
-        holding = (sa.select(self.a.c.customer_id, self.a.c.product_name, sa.func.min(self.a.c.product_category).label("category"),
-                             sa.func.sum(self.a.c.balance).label("balance"), sa.func.max(self.a.c.account_age_months).label("age"))
-                   .where(self.a.c.customer_id.in_(chosen))
-                   .group_by(self.a.c.customer_id, self.a.c.product_name).cte("holding"))
-        h1, h2 = holding.alias("h1"), holding.alias("h2")
+        holding = self.holdings(chosen).cte("holding")
+        pairs = self.pairs(holding, chosen)
         holders = (sa.select(holding.c.product_name, sa.func.count().label("n"))
                    .group_by(holding.c.product_name).subquery("holders"))
         n1, n2 = holders.alias("n1"), holders.alias("n2")
         total = sa.select(sa.func.count()).select_from(chosen.subquery()).scalar_subquery()
-        keys = (h1.c.product_name, h1.c.category, h2.c.product_name, h2.c.category, n1.c.n, n2.c.n)
+        keys = (pairs.c.product_1, pairs.c.category_1, pairs.c.product_2, pairs.c.category_2, n1.c.n, n2.c.n)
         count = sa.func.count()
         return (sa.select(
-            h1.c.product_name.label("product_1"), h1.c.category.label("category_1"),
-            h2.c.product_name.label("product_2"), h2.c.category.label("category_2"),
-            count.label("customer_count"), _avg(h1.c.balance + h2.c.balance).label("avg_combined_balance"),
-            _avg(sa.func.least(h1.c.age, h2.c.age)).label("avg_min_age_months"),
+            *keys[:4], count.label("customer_count"), _avg(pairs.c.combined_balance).label("avg_combined_balance"),
+            _avg(pairs.c.min_age).label("avg_min_age_months"),
             (_f(count) * _f(total) / (_f(n1.c.n) * _f(n2.c.n))).label("cross_sell_score"), self._last_updated())
-            .select_from(h1.join(h2, (h1.c.customer_id == h2.c.customer_id) & (h1.c.product_name < h2.c.product_name))
-                         .join(n1, n1.c.product_name == h1.c.product_name)
-                         .join(n2, n2.c.product_name == h2.c.product_name))
+            .select_from(pairs.join(n1, n1.c.product_name == pairs.c.product_1)
+                         .join(n2, n2.c.product_name == pairs.c.product_2))
             .group_by(*keys))
+
+    def holdings(self, chosen: sa.Select | None = None) -> sa.Select:
+        """Per customer (of `chosen`, or every one) and product held: its category, balance and oldest account's age."""
+        a = self.a
+        held = (sa.select(a.c.customer_id, a.c.product_name, sa.func.min(a.c.product_category).label("category"),
+                          sa.func.sum(a.c.balance).label("balance"), sa.func.max(a.c.account_age_months).label("age"))
+                .group_by(a.c.customer_id, a.c.product_name))
+        return held if chosen is None else held.where(a.c.customer_id.in_(chosen))
+
+    def pairs(self, holding, chosen: sa.Select | None = None) -> sa.Subquery:
+        """Per customer, every two products they hold (the first before the second by name), with the
+        two holdings' combined balance and the younger one's age (`holding` holds the chosen customers)."""
+        h1, h2 = holding.alias("h1"), holding.alias("h2")
+        return (sa.select(h1.c.customer_id, h1.c.product_name.label("product_1"), h1.c.category.label("category_1"),
+                          h2.c.product_name.label("product_2"), h2.c.category.label("category_2"),
+                          (h1.c.balance + h2.c.balance).label("combined_balance"),
+                          sa.func.least(h1.c.age, h2.c.age).label("min_age"))
+                .select_from(h1.join(h2, (h1.c.customer_id == h2.c.customer_id) & (h1.c.product_name < h2.c.product_name)))
+                .subquery("pairs"))
 
     def merchant_spending(self, f: Filters) -> sa.Select:
         t = self.chosen_transactions(f, customer_columns=True).subquery("t")

@@ -17,6 +17,10 @@ Here the profile comes from `fast.customer_profile`, and only the transaction me
 - else their transactions, in one pass that also tells who is chosen (no join to rebuild the
   profile).
 
+The cross-sell reads `fast.customer_holdings` (per customer and product) and `fast.customer_pairs`
+(per customer, every two products held) of the chosen customers, rather than grouping their
+accounts and pairing them up again: both are the definition's own parts, computed once.
+
 Both per-customer tables hold a row for every (customer, key) with a transaction in the whole
 period, its 90-day metrics NULL when none is recent: a row kept by the filter chooses its customer.
 """
@@ -33,6 +37,7 @@ PROFILE = "customer_profile"
 CELLS, CELL = "customer_cells", ("day_of_week", "transaction_hour")  # a heatmap cell
 MIX, MIX_KEYS = "customer_mix", ("merchant_category", "channel", "category_group")
 METRICS = ("n_txn", "volume", "n_categories", "n_mobile", "n_weekend", "volatility")
+HOLDINGS, PAIRS = "customer_holdings", "customer_pairs"  # the cross-sell's per-customer parts
 
 
 def per_customer(plain: GoldDefinitions, keys: tuple[str, ...]) -> sa.Select:
@@ -44,6 +49,15 @@ def per_customer(plain: GoldDefinitions, keys: tuple[str, ...]) -> sa.Select:
     columns = [present.c[k] for k in keys] + [present.c.customer_id]
     on = sa.and_(*(m.c[k] == present.c[k] for k in keys), m.c.customer_id == present.c.customer_id)
     return sa.select(*columns, *(m.c[n] for n in METRICS)).select_from(present.outerjoin(m, on)).order_by(*columns)
+
+
+def holding_definitions(plain: GoldDefinitions) -> dict[str, sa.Select]:
+    """Every customer's holdings, and every two products they hold: the cross-sell sums those of the
+    chosen customers instead of grouping their accounts and pairing them up again."""
+    every = plain.holdings().subquery("holding")
+    pairs = plain.pairs(every)
+    return {HOLDINGS: sa.select(every).order_by(every.c.customer_id),
+            PAIRS: sa.select(pairs).order_by(pairs.c.customer_id)}
 
 
 def _table(name: str, keys: tuple[str, ...]) -> sa.Table:
@@ -123,6 +137,19 @@ class SummaryDefinitions(FastDefinitions):
         super().__init__(silver)
         self.cells = _table(CELLS, CELL) if CELLS in available else None
         self.mix = _table(MIX, MIX_KEYS) if MIX in available else None
+        layout = {name: query.selected_columns for name, query in holding_definitions(GoldDefinitions(silver)).items()}
+        self.held, self.paired = (sa.Table(name, sa.MetaData(schema=FAST), *(sa.Column(c.name, c.type) for c in layout[name]))
+                                  if name in available else None for name in (HOLDINGS, PAIRS))
+
+    def holdings(self, chosen: sa.Select | None = None) -> sa.Select:
+        if self.held is None:
+            return super().holdings(chosen)
+        return sa.select(self.held) if chosen is None else sa.select(self.held).where(self.held.c.customer_id.in_(chosen))
+
+    def pairs(self, holding, chosen: sa.Select | None = None) -> sa.Subquery:
+        if self.paired is None or chosen is None:
+            return super().pairs(holding, chosen)
+        return sa.select(self.paired).where(self.paired.c.customer_id.in_(chosen)).subquery("pairs")
 
     def _summary(self, f: Filters) -> tuple[sa.Table, list] | None:
         """The per-customer table answering `f`'s transaction filter, and its conditions on it."""
