@@ -142,14 +142,18 @@ class GoldDefinitions:
     def transaction_profile(self, f: Filters, keys: tuple[str, ...] = ()) -> sa.Subquery:
         """Per customer (and transaction `keys`) the 90-day metrics of their chosen transactions."""
         t = self.t.alias("t90")
+        return self.recent_metrics(t, self._transaction_conditions(t, f), keys).subquery("txn")
+
+    def recent_metrics(self, t, conditions: list, keys: tuple[str, ...] = ()) -> sa.Select:
+        """Per customer (and `keys`) the 90-day metrics of the transactions of `t` meeting `conditions`."""
         extra = [t.c[k] for k in keys]
         return (sa.select(t.c.customer_id, *extra, sa.func.count().label("n_txn"), sa.func.sum(t.c.amount).label("volume"),
                           sa.func.count(sa.distinct(t.c.merchant_category)).label("n_categories"),
                           _count_if(t.c.channel == "Mobile").label("n_mobile"),
                           _count_if(t.c.is_weekend).label("n_weekend"),
                           sa.func.stddev_samp(t.c.amount).label("volatility"))
-                .where(t.c.transaction_date >= self._window_start(), *self._transaction_conditions(t, f))
-                .group_by(t.c.customer_id, *extra).subquery("txn"))
+                .where(t.c.transaction_date >= self._window_start(), *conditions)
+                .group_by(t.c.customer_id, *extra))
 
     @staticmethod
     def transaction_columns(txn, n_acc) -> dict[str, sa.ColumnElement]:

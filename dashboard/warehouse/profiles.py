@@ -29,7 +29,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .filters import DATE_DIMENSIONS, NO_FILTERS, TRANSACTION_DIMENSIONS, Filters
-from .gold import CUSTOMER_COLUMNS, GoldDefinitions, _count_if, _f
+from .gold import CUSTOMER_COLUMNS, GoldDefinitions, _f
 from .schema import SILVER_TABLES
 
 FAST = "fast"
@@ -44,11 +44,19 @@ def per_customer(plain: GoldDefinitions, keys: tuple[str, ...]) -> sa.Select:
     """Every (customer, keys) with a transaction in the whole period, with the customer's 90-day
     transaction metrics there (the definition's own, grouped by the keys too; NULL if none).
     Sorted by the keys: a filter on them reads its blocks only."""
-    t, m = plain.t, plain.transaction_profile(NO_FILTERS, keys)
-    present = sa.select(t.c.customer_id, *(t.c[k] for k in keys)).distinct().subquery("present")
-    columns = [present.c[k] for k in keys] + [present.c.customer_id]
+    query = present_with_metrics(plain, plain.t, [], keys)
+    return query.order_by(*query.selected_columns[:len(keys) + 1])
+
+
+def present_with_metrics(plain: GoldDefinitions, t, conditions: list, keys: tuple[str, ...] = ()) -> sa.Select:
+    """(keys, customer) of every transaction of `t` meeting `conditions` in the whole period, with the
+    90-day metrics of those transactions (NULL when none is recent). The metrics' pass reads the last
+    90 days only (and count distinct costs most), the whole period is read for the customers alone."""
+    present = sa.select(*(t.c[k] for k in keys), t.c.customer_id).where(*conditions).distinct().subquery("present")
+    m = plain.recent_metrics(t, conditions, keys).subquery("recent")
     on = sa.and_(*(m.c[k] == present.c[k] for k in keys), m.c.customer_id == present.c.customer_id)
-    return sa.select(*columns, *(m.c[n] for n in METRICS)).select_from(present.outerjoin(m, on)).order_by(*columns)
+    return (sa.select(*(present.c[k] for k in keys), present.c.customer_id, *(m.c[n] for n in METRICS))
+            .select_from(present.outerjoin(m, on)))
 
 
 def holding_definitions(plain: GoldDefinitions) -> dict[str, sa.Select]:
@@ -85,16 +93,7 @@ class FastDefinitions(GoldDefinitions):
         """One row per customer with a chosen transaction in the whole period: the 90-day metrics of
         their chosen transactions (NULL when none is recent), as `transaction_profile` defines them."""
         t = self.transactions_for(f)
-        recent = t.c.transaction_date >= self._window_start()
-        amount = sa.case((recent, t.c.amount))
-        return (sa.select(t.c.customer_id, sa.func.sum(sa.case((recent, 1))).label("n_txn"),
-                          sa.func.sum(amount).label("volume"),
-                          sa.func.count(sa.distinct(sa.case((recent, t.c.merchant_category)))).label("n_categories"),
-                          _count_if(recent & (t.c.channel == "Mobile")).label("n_mobile"),
-                          _count_if(recent & t.c.is_weekend).label("n_weekend"),
-                          sa.func.stddev_samp(amount).label("volatility"))
-                .where(*self._transaction_conditions(t, f), *self._among_chosen(t, f))
-                .group_by(t.c.customer_id).subquery("txn"))
+        return present_with_metrics(self, t, self._transaction_conditions(t, f) + self._among_chosen(t, f)).subquery("txn")
 
     def _among_chosen(self, x, f: Filters) -> list:
         """Rows of `x` of customers the customer filters choose: per-customer metrics are then summed
