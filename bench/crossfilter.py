@@ -63,6 +63,17 @@ def click_sequence(store: DataStore, changes: int, seed: int) -> list[dict]:
     return sequence
 
 
+def broad_states(store: DataStore) -> list[dict]:
+    """One broad filter each (applied to a cleared dashboard): what the seeded clicks never reach
+    alone (a product, two products, an age group, a credit band, a channel, a month, working hours …)."""
+    return [{"product": ["Mortgage"]}, {"product": ["Mortgage"], "customer_segment": ["Premium"]},
+            {"product": ["Checking Account", "Credit Card"]}, {"age_group": ["35-44"]},
+            {"income_bracket": ["High"], "customer_segment": ["Affluent"]}, {"credit_score_band": ["Good"]},
+            {"city": [store.options("city")[0]]}, {"channel": ["Mobile"]}, {"month": [12]},
+            {"month": [12], "customer_segment": ["Premium"]}, {"transaction_hour": list(range(9, 18))},
+            {"category_group": ["Lifestyle"], "product": ["Mortgage"]}]
+
+
 def apply(store: DataStore, change: dict) -> None:
     if change:
         store.select(origin="bench", **change)
