@@ -1,7 +1,7 @@
 """Before/after cross-filter latency, alternating change by change in one run (a shared machine's
 load then weighs on both alike).
 
-    python -m bench.alternate --url URL --before /path/to/other/checkout [--changes 30] [--seed 7] [--name N]
+    python -m bench.alternate --url URL --before /path/to/other/checkout [--changes 30] [--seed 7] [--broad] [--name N]
 
 Two worker processes, one importing `dashboard` from this checkout and one from `--before`, replay the
 seeded sequence of `bench.crossfilter`; for each change both, in turn (the order alternating), empty
@@ -18,20 +18,31 @@ import sys
 from pathlib import Path
 
 from bench.common import machine, percentile, write_results
+from bench.crossfilter import broad_states
+from dashboard.data import DataStore
 
 HERE = Path(__file__).resolve().parents[1]
+# The worker imports `dashboard` from its own checkout (PYTHONPATH) and only the click sequence from
+# this one, by file: putting this checkout on sys.path would import this checkout's dashboard in both.
 WORKER = """
-import json, sys, time
+import importlib.util, json, sys, time
 from concurrent.futures import ThreadPoolExecutor
-sys.path.insert(0, {bench!r})
-from bench.crossfilter import apply, click_sequence
+spec = importlib.util.spec_from_file_location("sequence", {crossfilter!r})
+sequence_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sequence_module)
+apply, click_sequence, _run_query = sequence_module.apply, sequence_module.click_sequence, sequence_module._run_query
+import dashboard
 from dashboard.app import dashboard_views
-from dashboard.data import DataStore, _run_query
+from dashboard.data import DataStore
+print(json.dumps(dashboard.__file__), flush=True)
 store = DataStore({url!r})
 views = [v for _, items in dashboard_views(store) for v in items]
-sequence = click_sequence(store, {changes}, {seed})
+broad = {broad}
+sequence = sequence_module.broad_states(store) if broad else click_sequence(store, {changes}, {seed})
 with ThreadPoolExecutor(len(views)) as pool:
     for line in sys.stdin:
+        if broad:
+            store.clear()
         apply(store, sequence[int(line)])
         _run_query.clear()
         start = time.perf_counter()
@@ -41,15 +52,20 @@ with ThreadPoolExecutor(len(views)) as pool:
 """
 
 
-def _worker(root: str, url: str, changes: int, seed: int) -> subprocess.Popen:
-    code = WORKER.format(bench=str(HERE), url=url, changes=changes, seed=seed)
+def _worker(root: str, url: str, changes: int, seed: int, broad: bool) -> subprocess.Popen:
+    code = WORKER.format(crossfilter=str(HERE / "bench" / "crossfilter.py"), url=url, changes=changes, seed=seed,
+                         broad=broad)
     env = {**os.environ, "PYTHONPATH": root}
     return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             env=env, cwd="/tmp")
 
 
-def run(url: str, before: str, changes: int, seed: int) -> dict:
-    workers = {"before": _worker(before, url, changes, seed), "after": _worker(str(HERE), url, changes, seed)}
+def run(url: str, before: str, changes: int, seed: int, broad: bool = False) -> dict:
+    """`broad`: the states of `bench.crossfilter.broad_states`, each from a cleared dashboard, instead of the clicks."""
+    workers = {name: _worker(root, url, changes, seed, broad) for name, root in (("before", before), ("after", str(HERE)))}
+    imported = {name: json.loads(w.stdout.readline()) for name, w in workers.items()}
+    for name, root in (("before", before), ("after", str(HERE))):
+        assert imported[name].startswith(str(Path(root).resolve())), (name, imported[name], root)
     samples, states = {name: [] for name in workers}, []
     for i in range(changes):
         for name in (("before", "after") if i % 2 == 0 else ("after", "before")):
@@ -65,7 +81,7 @@ def run(url: str, before: str, changes: int, seed: int) -> dict:
     stats = {name: {"median_ms": round(statistics.median(s), 1), "p95_ms": round(percentile(s, 95), 1),
                     "max_ms": max(s), "samples_ms": s} for name, s in samples.items()}
     ratio = round(stats["before"]["median_ms"] / stats["after"]["median_ms"], 2)
-    return {"url": url, "before": before, "changes": changes, "seed": seed, "states": states, "results": stats,
+    return {"url": url, "before": before, "imported": imported, "broad": broad, "changes": changes, "seed": seed, "states": states, "results": stats,
             "before_vs_after_median": ratio}
 
 
@@ -76,8 +92,10 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--name", default="alternate")
+    parser.add_argument("--broad", action="store_true", help="single broad filters instead of the seeded clicks")
     args = parser.parse_args()
-    result = run(args.url, args.before, args.changes, args.seed)
+    changes = len(broad_states(DataStore(args.url))) if args.broad else args.changes
+    result = run(args.url, args.before, changes, args.seed, args.broad)
     for name in ("before", "after"):
         s = result["results"][name]
         print(f"{name}: p50 {s['median_ms']:,.0f} ms, p95 {s['p95_ms']:,.0f} ms, max {s['max_ms']:,.0f} ms")

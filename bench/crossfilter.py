@@ -29,7 +29,12 @@ import sqlalchemy as sa
 
 from bench.common import machine, percentile, write_results
 from dashboard.app import dashboard_views
-from dashboard.data import DataStore, _run_query
+from dashboard.data import DataStore
+
+try:
+    from dashboard.queries import _run_query
+except ImportError:  # a checkout from before queries.py was split from data.py (bench.alternate's "before")
+    from dashboard.data import _run_query
 from dashboard.engines import shared_engine
 from dashboard.warehouse.gold import gold_query
 from dashboard.warehouse.schema import GOLD
@@ -56,6 +61,17 @@ def click_sequence(store: DataStore, changes: int, seed: int) -> list[dict]:
         kind = rng.choices(KINDS, weights=WEIGHTS)[0]
         sequence.append({} if kind == "clear" else pick[kind]())
     return sequence
+
+
+def broad_states(store: DataStore) -> list[dict]:
+    """One broad filter each (applied to a cleared dashboard): what the seeded clicks never reach
+    alone (a product, two products, an age group, a credit band, a channel, a month, working hours …)."""
+    return [{"product": ["Mortgage"]}, {"product": ["Mortgage"], "customer_segment": ["Premium"]},
+            {"product": ["Checking Account", "Credit Card"]}, {"age_group": ["35-44"]},
+            {"income_bracket": ["High"], "customer_segment": ["Affluent"]}, {"credit_score_band": ["Good"]},
+            {"city": [store.options("city")[0]]}, {"channel": ["Mobile"]}, {"month": [12]},
+            {"month": [12], "customer_segment": ["Premium"]}, {"transaction_hour": list(range(9, 18))},
+            {"category_group": ["Lifestyle"], "product": ["Mortgage"]}]
 
 
 def apply(store: DataStore, change: dict) -> None:

@@ -1,32 +1,25 @@
 """The reactive data store: one per browser session (or notebook), holding the cross-filter state.
 
 Components read gold-shaped frames from it and write selections into its parameters; they
-never talk to each other or to SQL. Queries go through the fast path
-(`warehouse/fast.py`) and their results are cached process-wide with `pn.cache`, keyed by
-(warehouse URL, build stamp, gold table, active filters), so fifty colleagues clicking the
-same segment pay for one query, even when they click at the same moment. The store imports no widgets.
+never talk to each other or to SQL. The queries run in queries.py (fast path, process-wide
+cache, one query per question, timeouts). The store imports no widgets.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
-import threading
 from typing import Iterable
 
 import pandas as pd
-import panel as pn
 import param
-import sqlalchemy as sa
 
 from .config import WarehouseError, database_url, describe_connect_error, duckdb_path, mask_url
-from .engines import connect, fast_tables
-from .shared_cache import cached, problems as cache_problems
+from .engines import connect
+from .queries import _distinct_values, _query_once, _read_build_info, _run_detail, cancel_query
+from .shared_cache import problems as cache_problems
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
-from .warehouse.detail import KEYS, check as check_detail, count_query, index_query, page_query, wants_index
-from .warehouse.fast import plan
+from .warehouse.detail import KEYS, check as check_detail
 from .warehouse.inspect import BUILD_HINT, contract_problems
-from .warehouse.schema import SILVER_TABLES
 
 LIST_DIMENSIONS = CUSTOMER_DIMENSIONS + TRANSACTION_DIMENSIONS
 FILTER_PARAMETERS = LIST_DIMENSIONS + DATE_DIMENSIONS
@@ -40,8 +33,6 @@ LABELS = {
 }
 
 UNDO_DEPTH = 100
-ENV_QUERY_TIMEOUT = "DASHBOARD_QUERY_TIMEOUT_S"
-DEFAULT_QUERY_TIMEOUT_S = 60.0
 
 
 def value_label(dimension: str, value) -> str:
@@ -57,131 +48,6 @@ def value_label(dimension: str, value) -> str:
     return str(value)
 
 
-def query_timeout() -> float:
-    """Seconds a dashboard query may run before it is cancelled ($DASHBOARD_QUERY_TIMEOUT_S, default 60)."""
-    try:
-        return max(0.1, float(os.environ.get(ENV_QUERY_TIMEOUT, DEFAULT_QUERY_TIMEOUT_S)))
-    except ValueError:
-        return DEFAULT_QUERY_TIMEOUT_S
-
-
-def _cancel(conn: sa.Connection) -> None:
-    """Stop the statement running on this connection (DuckDB: interrupt; psycopg and most drivers: cancel)."""
-    driver = conn.connection.driver_connection
-    stop = getattr(driver, "interrupt", None) or getattr(driver, "cancel", None)
-    if stop is not None:
-        stop()
-
-
-@pn.cache(max_items=2048, policy="LRU")
-def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
-    """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results."""
-    return cached(lambda: _answer(url, table, Filters(**dict(key)), (url, stamp, table, key)),
-                  "query", url, stamp, table, key)
-
-
-def _answer(url: str, table: str, filters: Filters, running: tuple) -> pd.DataFrame:
-    """Through the fast tables present (fast or plain, the answer is the same). A query that failed
-    after some of them vanished (a rebuild drops them until it has its own) is planned again."""
-    available = fast_tables(url)
-    try:
-        return _read(url, plan(table, filters, available), running)
-    except (sa.exc.DBAPIError, pd.errors.DatabaseError):  # pandas wraps the driver's error
-        if (now := fast_tables(url, max_age=0)) >= available:
-            raise
-        return _read(url, plan(table, filters, now), running)
-
-
-@pn.cache(max_items=512, policy="LRU")
-def _run_detail(url: str, stamp: str, kind: str, key: tuple, page: tuple | None) -> pd.DataFrame:
-    """A drill-down list's length (one cell) when `page` is None, else that (page, size, sort, descending,
-    the list's length), through the list's index where that is cheaper (warehouse/seek.py)."""
-    filters, available = Filters(**dict(key)), fast_tables(url)
-    if page is None:
-        return cached(lambda: _read(url, count_query(kind, filters)), "detail", url, stamp, kind, key, page)
-    index = (lambda: _run_index(url, stamp, key, *page[2:4], available)
-             if wants_index(kind, filters, *page[:3], page[4], available) else None)
-    return cached(lambda: _read(url, page_query(kind, filters, *page, index=index(), available=available)),
-                  "detail", url, stamp, kind, key, page)
-
-
-@pn.cache(max_items=64, policy="LRU")
-def _run_index(url: str, stamp: str, key: tuple, sort: str, descending: bool, available: frozenset) -> pd.DataFrame:
-    """The transaction list's bucket index under these filters, by this sort (shared by all its pages)."""
-    query = index_query(Filters(**dict(key)), sort, descending, available)
-    return cached(lambda: _read(url, query), "index", url, stamp, key, sort, descending)
-
-
-_RUNNING: dict[tuple, sa.Connection] = {}  # gold queries in the database now, by (url, stamp, table, key)
-_CANCELLED: set[tuple] = set()
-_RUNNING_LOCK = threading.Lock()
-
-
-def _read(url: str, query: sa.Select, running: tuple | None = None) -> pd.DataFrame:
-    """Run a query. One still running after `query_timeout()` seconds is cancelled in the database (a
-    runaway query must not hold a connection and a core for everyone); failures are not cached.
-    `running` names it for `cancel_query` while it runs.
-    """
-    timeout = query_timeout()
-    with connect(url) as conn:
-        timer = threading.Timer(timeout, _cancel, args=(conn,))
-        timer.start()
-        if running is not None:
-            with _RUNNING_LOCK:
-                _RUNNING[running] = conn
-        try:
-            return pd.read_sql(query, conn)
-        except Exception:
-            if not timer.is_alive():  # the timer fired: it was us who stopped the query
-                raise WarehouseError(f"the query took longer than {timeout:g} s and was cancelled; narrow the "
-                                     f"filters, or raise {ENV_QUERY_TIMEOUT}") from None
-            with _RUNNING_LOCK:
-                cancelled = running in _CANCELLED
-                _CANCELLED.discard(running)
-            if cancelled:
-                raise WarehouseError("the query was cancelled by a user") from None
-            raise
-        finally:
-            timer.cancel()
-            if running is not None:
-                with _RUNNING_LOCK:
-                    _RUNNING.pop(running, None)
-
-
-def cancel_query(url: str, stamp: str, table: str, key: tuple) -> bool:
-    """Stop this gold query in the database if it is running; True if it was."""
-    name = (url, stamp, table, key)
-    with _RUNNING_LOCK:
-        conn = _RUNNING.get(name)
-        if conn is None:
-            return False
-        _CANCELLED.add(name)
-    _cancel(conn)
-    return True
-
-
-_IN_FLIGHT: dict[tuple, threading.Lock] = {}
-_IN_FLIGHT_LOCK = threading.Lock()
-
-
-def _query_once(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
-    """`_run_query`, but concurrent callers asking the same thing wait for one query, not run N."""
-    with _IN_FLIGHT_LOCK:
-        if len(_IN_FLIGHT) > 4096:  # forget idle locks; a held one is still referenced by its holder
-            for k in [k for k, lock in _IN_FLIGHT.items() if not lock.locked()]:
-                del _IN_FLIGHT[k]
-        lock = _IN_FLIGHT.setdefault((url, stamp, table, key), threading.Lock())
-    with lock:
-        return _run_query(url, stamp, table, key)
-
-
-@pn.cache(max_items=64)
-def _distinct_values(url: str, stamp: str, table: str, column: str) -> list:
-    t = SILVER_TABLES[table]
-    with connect(url) as conn:
-        return [v for (v,) in conn.execute(sa.select(t.c[column]).distinct().order_by(t.c[column])) if v is not None]
-
-
 def _hashable(value) -> bool:
     try:
         hash(value)
@@ -193,11 +59,6 @@ def _hashable(value) -> bool:
 def clip_text(value, limit: int = 40):
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _read_build_info(url: str) -> dict:
-    with connect(url) as conn:
-        return dict(conn.execute(sa.select(SILVER_TABLES["build_info"])).mappings().one())
 
 
 class DataStore(param.Parameterized):

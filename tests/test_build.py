@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from dashboard import data, engines
+from dashboard import engines, queries
 from dashboard.config import make_engine
 from dashboard.data import DataStore
 from dashboard.warehouse.build import READABLE, build_warehouse
@@ -63,7 +63,7 @@ def test_readable_before_the_fast_tables_and_exact_with_and_without_them(tmp_pat
     assert report.fast_current and 0 < report.readable_seconds < report.seconds
     available = engines.fast_tables(url, max_age=0)  # read-only again: the build's engine is handed back
     assert PROFILE in available
-    data._run_query.clear()  # the answers above were cached without the fast tables
+    queries._run_query.clear()  # the answers above were cached without the fast tables
     assert_answers_are_the_plain_definitions(url, "with the fast tables")
     assert f"{FAST}." in str(plan(GOLD_TABLES[0], CASES[2], available).compile())
     engines.forget(url)
@@ -80,7 +80,7 @@ def test_fast_tables_that_vanished_are_planned_around(tmp_path, monkeypatch):
         conn.execute(sa.text("DROP SCHEMA fast CASCADE"))
     engine.dispose()
     real = engines.fast_tables
-    monkeypatch.setattr(data, "fast_tables", lambda u, max_age=2.0: stale if max_age else real(u, max_age=0))
+    monkeypatch.setattr(queries, "fast_tables", lambda u, max_age=2.0: stale if max_age else real(u, max_age=0))
     assert_answers_are_the_plain_definitions(url, "fast tables dropped after they were listed")
     assert real(url, max_age=0) == frozenset()
     engines.forget(url)
@@ -134,6 +134,6 @@ def test_a_rebuild_during_the_fast_phase_keeps_stale_fast_tables_out(rebuild_url
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    data._run_query.clear()
+    queries._run_query.clear()
     yield
-    data._run_query.clear()
+    queries._run_query.clear()

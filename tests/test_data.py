@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from dashboard import data
+from dashboard import data, queries
 from dashboard.config import WarehouseError
 from dashboard.data import DataStore
 from dashboard.engines import forget
@@ -47,8 +47,8 @@ def test_fetch_returns_a_private_copy_of_the_shared_cached_frame(warehouse_url):
 
 def test_the_same_filters_in_two_sessions_run_one_query(warehouse_url, monkeypatch):
     calls = []
-    real = data.plan
-    monkeypatch.setattr(data, "plan", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = queries.plan
+    monkeypatch.setattr(queries, "plan", lambda *a, **k: calls.append(a) or real(*a, **k))
     s1, s2 = DataStore(warehouse_url), DataStore(warehouse_url)
     s1.select(region=["West"], transaction_hour=[23])
     s2.select(transaction_hour=[23], region=["West"])
@@ -59,14 +59,14 @@ def test_the_same_filters_in_two_sessions_run_one_query(warehouse_url, monkeypat
 
 def test_sessions_asking_at_the_same_moment_wait_for_one_query(warehouse_url, monkeypatch):
     calls, release = [], threading.Event()
-    real = data.plan
+    real = queries.plan
 
     def slow_plan(*a, **k):
         calls.append(a)
         release.wait(5)  # hold the first query until every session has asked
         return real(*a, **k)
 
-    monkeypatch.setattr(data, "plan", slow_plan)
+    monkeypatch.setattr(queries, "plan", slow_plan)
     stores = [DataStore(warehouse_url) for _ in range(6)]
     for s in stores:
         s.select(region=["Midwest"], channel=["ATM"])
@@ -186,8 +186,8 @@ def test_a_query_running_past_the_timeout_is_cancelled_with_a_clear_message(ware
     import sqlalchemy as sa
     slow = sa.select(sa.text("sum(hash(a.range + b.range)) AS s")).select_from(
         sa.text("range(1000000000) a, range(1000) b"))  # 10^12 hashes: hours of work
-    monkeypatch.setattr(data, "plan", lambda *args: slow)
-    monkeypatch.setenv(data.ENV_QUERY_TIMEOUT, "0.5")
+    monkeypatch.setattr(queries, "plan", lambda *args: slow)
+    monkeypatch.setenv(queries.ENV_QUERY_TIMEOUT, "0.5")
     store = DataStore(warehouse_url, date_from=dt.date(2001, 2, 3))  # filters no other test caches
     started = time.perf_counter()
     with pytest.raises(WarehouseError, match=r"longer than 0.5 s and was cancelled.*DASHBOARD_QUERY_TIMEOUT_S"):

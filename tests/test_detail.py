@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from dashboard import data
+from dashboard import queries
 from dashboard.config import WarehouseError
 from dashboard.data import DataStore
 from dashboard.engines import forget, shared_engine
@@ -190,7 +190,7 @@ HOSTILE = ["customers; DROP TABLE silver.customers; --", "' OR 1=1 --", "<script
 
 @pytest.mark.parametrize("bad", HOSTILE)
 def test_a_hostile_kind_is_rejected(bad, warehouse_url, monkeypatch):
-    monkeypatch.setattr(data, "_read", lambda *a: pytest.fail("a query ran"))
+    monkeypatch.setattr(queries, "_read", lambda *a: pytest.fail("a query ran"))
     with pytest.raises(ValueError, match=r"unknown detail list .*; choose one of: customers, transactions") as err:
         DataStore(warehouse_url).detail(bad, 1, 25)
     assert len(str(err.value)) < 200
@@ -199,7 +199,7 @@ def test_a_hostile_kind_is_rejected(bad, warehouse_url, monkeypatch):
 @pytest.mark.parametrize("bad", ["total_spend; DROP TABLE silver.customers --", "customer_id DESC", "1",
                                  "(SELECT 1)", "amount", "CUSTOMER_ID", "", 3, ("city",)])
 def test_a_hostile_sort_is_rejected(bad, warehouse_url, monkeypatch):
-    monkeypatch.setattr(data, "_read", lambda *a: pytest.fail("a query ran"))
+    monkeypatch.setattr(queries, "_read", lambda *a: pytest.fail("a query ran"))
     with pytest.raises(ValueError, match=r"cannot sort the customers by .*; choose one of: customer_id, "):
         DataStore(warehouse_url).detail("customers", 1, 25, sort=bad)
 
@@ -208,7 +208,7 @@ def test_a_hostile_sort_is_rejected(bad, warehouse_url, monkeypatch):
     (0, 25, False), (-1, 25, False), (1.5, 25, False), ("2", 25, False), (True, 25, False), (None, 25, False),
     (1, 0, False), (1, MAX_PAGE_SIZE + 1, False), (1, "25; DROP TABLE x", False), (1, 25, "yes")])
 def test_bad_pages_are_rejected(page, page_size, descending, warehouse_url, monkeypatch):
-    monkeypatch.setattr(data, "_read", lambda *a: pytest.fail("a query ran"))
+    monkeypatch.setattr(queries, "_read", lambda *a: pytest.fail("a query ran"))
     with pytest.raises(ValueError, match=r"must be (a whole number from 1|True or False)"):
         DataStore(warehouse_url).detail("transactions", page, page_size, descending=descending)
 
@@ -217,8 +217,8 @@ def test_bad_pages_are_rejected(page, page_size, descending, warehouse_url, monk
 def test_a_slow_detail_query_is_cancelled_with_a_clear_message(warehouse_url, monkeypatch):
     slow = sa.select(sa.text("sum(hash(a.range + b.range)) AS s")).select_from(
         sa.text("range(1000000000) a, range(1000) b"))  # hours of work
-    monkeypatch.setattr(data, "count_query", lambda *a: slow)
-    monkeypatch.setenv(data.ENV_QUERY_TIMEOUT, "0.5")
+    monkeypatch.setattr(queries, "count_query", lambda *a: slow)
+    monkeypatch.setenv(queries.ENV_QUERY_TIMEOUT, "0.5")
     store = DataStore(warehouse_url, date_from=dt.date(2001, 2, 4))  # filters no other test caches
     started = time.perf_counter()
     with pytest.raises(WarehouseError, match=r"longer than 0.5 s and was cancelled"):

@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import pytest
 
-from dashboard import data
+from dashboard import data, queries
 from dashboard.engines import fast_tables, forget, shared_engine
 from dashboard.warehouse import detail, seek
 from dashboard.warehouse.detail import COLUMNS, count_query, index_name, index_query, page_query
@@ -86,8 +86,8 @@ def test_the_store_reads_far_pages_through_the_index(nulls_url, monkeypatch, sma
     and shared by the next pages; no query skips more than a bucket's rows."""
     monkeypatch.setattr(detail, "NEAR_ENDS", 100)
     store = data.DataStore(nulls_url, channel=["Mobile"])
-    sent, read = [], data._read
-    monkeypatch.setattr(data, "_read", lambda url, query, *a: sent.append(query) or read(url, query, *a))
+    sent, read = [], queries._read
+    monkeypatch.setattr(queries, "_read", lambda url, query, *a: sent.append(query) or read(url, query, *a))
     engine = shared_engine(nulls_url)
     total = store.detail("transactions", 1, 25, "merchant_name", True)[1]
     for page in (total // 50, total // 50 + 1, total // 50 - 1, total // 25):

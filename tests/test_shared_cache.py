@@ -228,10 +228,10 @@ def _serve_one_query(directory: str, url: str, warehouse_url: str, query_allowed
     import os
     os.environ[shared_cache.ENV_CACHE_DIR] = directory
     os.environ[shared_cache.ENV_CACHE_URL] = url
-    from dashboard import data
+    from dashboard import queries as running
     queries = []
     if not query_allowed:
-        data._read = lambda *a, **k: queries.append(a) or pytest.fail("queried the warehouse")
+        running._read = lambda *a, **k: queries.append(a) or pytest.fail("queried the warehouse")
     frame = DataStore(warehouse_url).fetch("analytics_transaction_time_patterns",
                                            filters=Filters(customer_segment=("Premium",)))
     queue.put((frame, shared_cache.stats(), len(queries)))

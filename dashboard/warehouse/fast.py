@@ -19,33 +19,37 @@ there is no second copy of any metric:
   one narrow window read; `transactions_by__amount`, (id, amount) sorted by amount, so that
   window reads a few blocks.
 
-- `customer_cells`: per customer and heatmap cell (day, hour) they paid in, their 90-day metrics
-  there; the customer-grain tables under one clicked cell read it, not the transactions.
+- `customer_cells` and `customer_mix`: per customer and heatmap cell (day, hour), and per customer,
+  channel, category group and category, their 90-day metrics there; the customer-grain tables
+  under one clicked cell, or any channel and category filter, sum them (profiles.py) instead of
+  reading the transactions. `customer_holdings` and `customer_pairs`: the cross-sell's parts per
+  customer (products held; every two of them), summed for the chosen customers.
 - rollups `<gold table>__r_<keys>` (rollup.py): transaction-grain tables grouped by several more
   keys (region, state and segment together; a heatmap cell's day and hour), summed exactly over
   customer partitions.
 
 `plan()` picks the cheapest exact source for a request (rollup.py says which answer which
 filters); anything the fast tables cannot answer (say, a product on a transaction-grain table,
-a transaction filter on a customer-grain one, or a warehouse built without `fast`) takes the
-plain definition: slower, never different.
+or a warehouse built without `fast`) takes the plain definition, or for the customer-grain
+tables the profile with per-customer metrics from one pass over the transactions: slower, never
+different.
 """
 from __future__ import annotations
+
+import functools
 
 import sqlalchemy as sa
 
 from .detail import COLUMNS, CUSTOMER_LIST, KEYS, SORTED_COPIES, DetailDefinitions, index_name, sorted_copy_name
-from .filters import DATE_DIMENSIONS, NO_FILTERS, TRANSACTION_DIMENSIONS, Filters
+from .filters import NO_FILTERS, Filters
+from .profiles import (CELL, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, PAIRS, PROFILE,  # noqa: F401 (FAST: build.py reads it here)
+                       holding_definitions, per_customer)
 from .rollup import ROLLUPS, candidates, rollup_name, rollup_query
 from .seek import bucket_query
-from .gold import CUSTOMER_COLUMNS, GoldDefinitions, gold_query
-from .schema import GOLD, GOLD_COLUMNS, SILVER_TABLES
+from .gold import GoldDefinitions, gold_query
+from .schema import GOLD, GOLD_COLUMNS
+from .wide import BY_CELL, WIDE, CopyDefinitions, copy_definitions
 
-FAST = "fast"
-PROFILE = "customer_profile"
-CELLS = "customer_cells"
-CELL = ("day_of_week", "transaction_hour")  # a heatmap cell
-CELL_METRICS = ("n_txn", "volume", "n_categories", "n_mobile", "n_weekend", "volatility")
 CUSTOMER_GRAIN = ("analytics_customer_behavior_clusters", "analytics_product_cross_sell_patterns",
                   "analytics_credit_score_behavior_correlation", "analytics_geographic_clustering")
 TRANSACTION_GRAIN = ("analytics_transaction_time_patterns", "analytics_merchant_spending_patterns",
@@ -81,79 +85,16 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
     for column in SORTED_COPIES:
         pairs, by, key = lists.pairs("transactions", NO_FILTERS, column)
         tables[sorted_copy_name(column)] = pairs.order_by(by, key)
-    tables[CELLS] = _cells(plain, silver["transactions"])
+    tables[CELLS] = per_customer(plain, CELL)
+    tables[MIX] = per_customer(plain, MIX_KEYS)
+    tables.update(holding_definitions(plain))
+    tables.update(copy_definitions(silver))
     return tables
 
 
-def _cells(plain: GoldDefinitions, t: sa.Table) -> sa.Select:
-    """Every (customer, day, hour) with a transaction in the whole period, with the customer's 90-day
-    transaction metrics in that cell (the definition's own, grouped by the cell too; NULL if none)."""
-    m = plain.transaction_profile(NO_FILTERS, CELL)
-    present = sa.select(t.c.customer_id, *(t.c[d] for d in CELL)).distinct().subquery("present")
-    keys = [present.c[d] for d in CELL] + [present.c.customer_id]
-    on = sa.and_(*(m.c[d] == present.c[d] for d in CELL), m.c.customer_id == present.c.customer_id)
-    return (sa.select(*keys, *(m.c[n] for n in CELL_METRICS)).select_from(present.outerjoin(m, on)).order_by(*keys))
-
-
-class FastDefinitions(GoldDefinitions):
-    """The gold definitions reading customers from the materialised profile.
-
-    Without transaction filters the profile restricted by the customer filters *is*
-    `customer_profile(filters)`, so it replaces the join of customers, credit profiles, 90 days
-    of transactions, accounts and contacts. With transaction filters the per-customer metrics
-    depend on which transactions count, so the profile is computed as in the plain definition.
-    """
-
-    def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES):
-        super().__init__(silver)
-        layout = GoldDefinitions(silver).customer_profile(NO_FILTERS).c
-        self.profile = self.c = sa.Table(PROFILE, sa.MetaData(schema=FAST), *(sa.Column(c.name, c.type) for c in layout))
-
-    def _attribute_conditions(self, f: Filters) -> list:
-        return [self.profile.c[d].in_(getattr(f, d)) for d in (*CUSTOMER_COLUMNS, "credit_score_band") if getattr(f, d)]
-
-    def customer_profile(self, f: Filters) -> sa.Subquery:
-        if f.has_transaction_filter:
-            return super().customer_profile(f)
-        return sa.select(self.profile).where(*self._customer_conditions(f)).subquery("customer_profile")
-
-
-class CellDefinitions(FastDefinitions):
-    """With `fast.customer_cells` too: a heatmap cell (one day and one hour, no other transaction
-    filter) reads the customers' metrics in that cell from it, instead of their transactions. A
-    customer is chosen when the cell holds any of theirs (a row), their metrics are its 90-day ones."""
-
-    def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES):
-        super().__init__(silver)
-        self.cells = sa.Table(CELLS, sa.MetaData(schema=FAST), *(sa.Column(c) for c in ("customer_id", *CELL, *CELL_METRICS)))
-
-    def _cell(self, f: Filters) -> sa.Select | None:
-        """The rows of the one cell `f` selects, if that is all its transaction filter is."""
-        active = {d: v for d, v in f.active().items() if d in TRANSACTION_DIMENSIONS + DATE_DIMENSIONS}
-        if set(active) != set(CELL) or any(len(v) != 1 for v in active.values()):
-            return None
-        return sa.select(self.cells).where(*(self.cells.c[d] == active[d][0] for d in CELL))
-
-    def _customer_conditions(self, f: Filters) -> list:
-        cell = self._cell(f)
-        if cell is None:
-            return super()._customer_conditions(f)
-        base = super()._customer_conditions(f.without(*CELL))
-        return base + [self.c.c.customer_id.in_(sa.select(cell.subquery().c.customer_id))]
-
-    def customer_profile(self, f: Filters) -> sa.Subquery:
-        cell = self._cell(f)
-        if cell is None:
-            return super().customer_profile(f)
-        x, p = cell.subquery("txn"), self.profile
-        m = self.transaction_columns(x, p.c.n_accounts)
-        return (sa.select(*(m[c.name].label(c.name) if c.name in m else c for c in p.c))
-                .select_from(p.join(x, x.c.customer_id == p.c.customer_id))
-                .where(*super()._customer_conditions(f.without(*CELL))).subquery("customer_profile"))
-
-
-FAST_DEFINITIONS = FastDefinitions()
-CELL_DEFINITIONS = CellDefinitions()
+@functools.lru_cache(maxsize=8)
+def _definitions(available: frozenset[str]) -> CopyDefinitions:
+    return CopyDefinitions(available=available)
 
 
 def plan(table: str, filters: Filters, available: frozenset[str]) -> sa.Select:
@@ -167,5 +108,5 @@ def plan(table: str, filters: Filters, available: frozenset[str]) -> sa.Select:
     if query is not None:
         return query
     if PROFILE in available:
-        return gold_query(table, filters, CELL_DEFINITIONS if CELLS in available else FAST_DEFINITIONS)
+        return gold_query(table, filters, _definitions(available & {PROFILE, CELLS, MIX, HOLDINGS, PAIRS, WIDE, BY_CELL}))
     return gold_query(table, filters)

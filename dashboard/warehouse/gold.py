@@ -46,8 +46,9 @@ class GoldDefinitions:
 
     `by` names a customer dimension to add as a leading `by_value` key to the transaction-grain
     tables: that is how the fast path's cross-filter cubes are defined (see fast.py) without a
-    second copy of any metric. A tuple of dimensions (customer columns or transaction columns)
-    adds one leading key `by_<dimension>` each: the rollups of rollup.py.
+    second copy of any metric. A tuple of dimensions (customer columns, transaction columns or
+    `product`, a row per product held) adds one leading key `by_<dimension>` each: the rollups of
+    rollup.py.
     """
 
     def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, by: str | tuple[str, ...] | None = None):
@@ -110,8 +111,12 @@ class GoldDefinitions:
             source = source.join(self.c, self.c.c.customer_id == self.t.c.customer_id)
         if isinstance(self.by, tuple):
             owner = self.c.alias("by_customer")
-            columns += [(owner.c[d] if d in CUSTOMER_COLUMNS else self.t.c[d]).label(f"by_{d}") for d in self.by]
+            held = self._holdings("by_product") if "product" in self.by else None  # one row per product held
+            columns += [held.c.by_product if d == "product" else
+                        (owner.c[d] if d in CUSTOMER_COLUMNS else self.t.c[d]).label(f"by_{d}") for d in self.by]
             source = source.join(owner, owner.c.customer_id == self.t.c.customer_id)
+            if held is not None:
+                source = source.join(held, held.c.customer_id == self.t.c.customer_id)
         elif self.by:
             by = self._by_source()
             columns.append(by.c.by_value)
@@ -121,9 +126,13 @@ class GoldDefinitions:
     def _by_source(self) -> sa.Subquery:
         """(customer_id, by_value) pairs: one per customer, or one per product held for `product`."""
         if self.by == "product":
-            return sa.select(self.a.c.customer_id, self.a.c.product_name.label("by_value")).distinct().subquery("cube_key")
+            return self._holdings("by_value")
         table = self.cp if self.by == "credit_score_band" else self.c
         return sa.select(table.c.customer_id, table.c[self.by].label("by_value")).subquery("cube_key")
+
+    def _holdings(self, label: str) -> sa.Subquery:
+        """(customer_id, product) for every product a customer holds, once each."""
+        return sa.select(self.a.c.customer_id, self.a.c.product_name.label(label)).distinct().subquery("cube_key")
 
     def _aggregate(self, t, columns: list, keys) -> sa.Select:
         """SELECT columns ... GROUP BY keys, led by the cube key `by_value` when `by` is set."""
@@ -133,14 +142,18 @@ class GoldDefinitions:
     def transaction_profile(self, f: Filters, keys: tuple[str, ...] = ()) -> sa.Subquery:
         """Per customer (and transaction `keys`) the 90-day metrics of their chosen transactions."""
         t = self.t.alias("t90")
+        return self.recent_metrics(t, self._transaction_conditions(t, f), keys).subquery("txn")
+
+    def recent_metrics(self, t, conditions: list, keys: tuple[str, ...] = ()) -> sa.Select:
+        """Per customer (and `keys`) the 90-day metrics of the transactions of `t` meeting `conditions`."""
         extra = [t.c[k] for k in keys]
         return (sa.select(t.c.customer_id, *extra, sa.func.count().label("n_txn"), sa.func.sum(t.c.amount).label("volume"),
                           sa.func.count(sa.distinct(t.c.merchant_category)).label("n_categories"),
                           _count_if(t.c.channel == "Mobile").label("n_mobile"),
                           _count_if(t.c.is_weekend).label("n_weekend"),
                           sa.func.stddev_samp(t.c.amount).label("volatility"))
-                .where(t.c.transaction_date >= self._window_start(), *self._transaction_conditions(t, f))
-                .group_by(t.c.customer_id, *extra).subquery("txn"))
+                .where(t.c.transaction_date >= self._window_start(), *conditions)
+                .group_by(t.c.customer_id, *extra))
 
     @staticmethod
     def transaction_columns(txn, n_acc) -> dict[str, sa.ColumnElement]:
@@ -215,27 +228,40 @@ class GoldDefinitions:
 
     def product_cross_sell(self, f: Filters) -> sa.Select:
         chosen = sa.select(self.c.c.customer_id).where(*self._customer_conditions(f))
-        holding = (sa.select(self.a.c.customer_id, self.a.c.product_name, sa.func.min(self.a.c.product_category).label("category"),
-                             sa.func.sum(self.a.c.balance).label("balance"), sa.func.max(self.a.c.account_age_months).label("age"))
-                   .where(self.a.c.customer_id.in_(chosen))
-                   .group_by(self.a.c.customer_id, self.a.c.product_name).cte("holding"))
-        h1, h2 = holding.alias("h1"), holding.alias("h2")
+        holding = self.holdings(chosen).cte("holding")
+        pairs = self.pairs(holding, chosen)
         holders = (sa.select(holding.c.product_name, sa.func.count().label("n"))
                    .group_by(holding.c.product_name).subquery("holders"))
         n1, n2 = holders.alias("n1"), holders.alias("n2")
         total = sa.select(sa.func.count()).select_from(chosen.subquery()).scalar_subquery()
-        keys = (h1.c.product_name, h1.c.category, h2.c.product_name, h2.c.category, n1.c.n, n2.c.n)
+        keys = (pairs.c.product_1, pairs.c.category_1, pairs.c.product_2, pairs.c.category_2, n1.c.n, n2.c.n)
         count = sa.func.count()
         return (sa.select(
-            h1.c.product_name.label("product_1"), h1.c.category.label("category_1"),
-            h2.c.product_name.label("product_2"), h2.c.category.label("category_2"),
-            count.label("customer_count"), _avg(h1.c.balance + h2.c.balance).label("avg_combined_balance"),
-            _avg(sa.func.least(h1.c.age, h2.c.age)).label("avg_min_age_months"),
+            *keys[:4], count.label("customer_count"), _avg(pairs.c.combined_balance).label("avg_combined_balance"),
+            _avg(pairs.c.min_age).label("avg_min_age_months"),
             (_f(count) * _f(total) / (_f(n1.c.n) * _f(n2.c.n))).label("cross_sell_score"), self._last_updated())
-            .select_from(h1.join(h2, (h1.c.customer_id == h2.c.customer_id) & (h1.c.product_name < h2.c.product_name))
-                         .join(n1, n1.c.product_name == h1.c.product_name)
-                         .join(n2, n2.c.product_name == h2.c.product_name))
+            .select_from(pairs.join(n1, n1.c.product_name == pairs.c.product_1)
+                         .join(n2, n2.c.product_name == pairs.c.product_2))
             .group_by(*keys))
+
+    def holdings(self, chosen: sa.Select | None = None) -> sa.Select:
+        """Per customer (of `chosen`, or every one) and product held: its category, balance and oldest account's age."""
+        a = self.a
+        held = (sa.select(a.c.customer_id, a.c.product_name, sa.func.min(a.c.product_category).label("category"),
+                          sa.func.sum(a.c.balance).label("balance"), sa.func.max(a.c.account_age_months).label("age"))
+                .group_by(a.c.customer_id, a.c.product_name))
+        return held if chosen is None else held.where(a.c.customer_id.in_(chosen))
+
+    def pairs(self, holding, chosen: sa.Select | None = None) -> sa.Subquery:
+        """Per customer, every two products they hold (the first before the second by name), with the
+        two holdings' combined balance and the younger one's age (`holding` holds the chosen customers)."""
+        h1, h2 = holding.alias("h1"), holding.alias("h2")
+        return (sa.select(h1.c.customer_id, h1.c.product_name.label("product_1"), h1.c.category.label("category_1"),
+                          h2.c.product_name.label("product_2"), h2.c.category.label("category_2"),
+                          (h1.c.balance + h2.c.balance).label("combined_balance"),
+                          sa.func.least(h1.c.age, h2.c.age).label("min_age"))
+                .select_from(h1.join(h2, (h1.c.customer_id == h2.c.customer_id) & (h1.c.product_name < h2.c.product_name)))
+                .subquery("pairs"))
 
     def merchant_spending(self, f: Filters) -> sa.Select:
         t = self.chosen_transactions(f, customer_columns=True).subquery("t")

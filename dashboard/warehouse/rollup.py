@@ -13,8 +13,10 @@ Two facts make many more cross-filter states exact without a scan of the transac
   combination of segment, region and state filters, several values each, by summing.
 
 Transaction keys (a heatmap cell's day and hour) do not partition customers (one customer pays on
-many days), and merchants are not partitioned by anything a filter sets: a cube's transaction key
-must be filtered to one value, and a table with distinct merchants is never summed. Under those
+many days), nor do products (one customer holds several: a rollup by product counts a customer
+once under each product held), and merchants are not partitioned by anything a filter sets: a
+cube's transaction or product key must be filtered to one value, and a table with distinct
+merchants is never summed. (A product filter of two products, "holds both", is not one value.) Under those
 rules every answer is the definition's own rows, or sums of them.
 """
 from __future__ import annotations
@@ -28,10 +30,11 @@ from .schema import GOLD, GOLD_COLUMNS
 TIME, MERCHANT, SEASONAL = ("analytics_transaction_time_patterns", "analytics_merchant_spending_patterns",
                             "analytics_seasonal_patterns")
 CUSTOMER_PARTS = ("region", "state", "customer_segment")  # one value per customer: cells are disjoint
-SHORT = {"region": "reg", "state": "st", "customer_segment": "seg", "day_of_week": "dow", "transaction_hour": "hr"}
+SHORT = {"region": "reg", "state": "st", "customer_segment": "seg", "day_of_week": "dow", "transaction_hour": "hr",
+         "product": "prod"}
 # the rollups built (besides fast.py's one-key cubes), per table, smallest first
 ROLLUPS = {
-    TIME: [("region", "state", "customer_segment")],
+    TIME: [("region", "state", "customer_segment"), ("product", "region", "customer_segment")],
     SEASONAL: [("region", "state", "customer_segment"), ("transaction_hour", "region", "state", "customer_segment")],
     MERCHANT: [("day_of_week", "transaction_hour")],  # by state too cost 15 min to build at 100 M (distinct merchants)
 }

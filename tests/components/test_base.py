@@ -190,27 +190,27 @@ def test_a_view_that_fails_to_redraw_its_highlight_does_not_stop_the_others(ware
 
 
 def test_cancel_stops_the_query_in_the_database_and_retry_asks_again(warehouse_url, monkeypatch):
-    from dashboard import data
+    from dashboard import queries
 
     store = DataStore(warehouse_url)
     treemap = MerchantTreemap(store)
     _quietly(store, customer_segment=["Premium"])
     # a statement DuckDB would run for minutes, in place of the treemap's query
     slow = sa.text("SELECT sum(i % 7) AS s FROM range(100000000000) t(i)")
-    monkeypatch.setattr(data, "plan", lambda table, filters, available: slow)
-    data._run_query.clear()  # an earlier test's answer must not come from the cache
+    monkeypatch.setattr(queries, "plan", lambda table, filters, available: slow)
+    queries._run_query.clear()  # an earlier test's answer must not come from the cache
 
     async def run():
         update = asyncio.ensure_future(_update(store, [treemap])._run())
         await asyncio.sleep(1.0)
-        assert treemap._status.updating and data._RUNNING  # spinning, and running in the database
+        assert treemap._status.updating and queries._RUNNING  # spinning, and running in the database
         started = time.perf_counter()
         treemap._on_status({"cancel": True})
         await update  # over once the database has given the statement up
         return time.perf_counter() - started
 
     assert _in_own_loop(run()) < 5
-    assert data._RUNNING == {} and data._CANCELLED == set()
+    assert queries._RUNNING == {} and queries._CANCELLED == set()
     assert treemap._status.cancelled and not treemap._status.updating
     assert "Query cancelled" in treemap._message.text and treemap._message.shown
     assert treemap.error == ""  # not an error: nothing retries by itself

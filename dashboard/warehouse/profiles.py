@@ -1,0 +1,179 @@
+"""Customer-grain views: the customer profile under any filter, read from fast tables, not rebuilt.
+
+The four customer-grain tables (clusters, cross-sell, credit, geo) aggregate `customer_profile(f)`:
+per chosen customer, their attributes, accounts and contacts, and the 90-day metrics of their
+chosen transactions. Under a transaction filter a customer is chosen when they have at least one
+chosen transaction in the whole period (their 90-day metrics may then be zero). The plain
+definition joins customers, credit profiles, accounts, contacts and every transaction again.
+Here the profile comes from `fast.customer_profile`, and only the transaction metrics from
+
+- `fast.customer_cells`, per customer and heatmap cell (day, hour): one cell and no other
+  transaction filter;
+- `fast.customer_mix`, per customer, channel, category group and merchant category: any filter
+  on those three (several values each) and no other transaction filter. Counts and sums add; a
+  customer's distinct categories are the distinct categories of their kept rows that hold a
+  90-day transaction; the volatility (sample standard deviation) is recombined exactly from
+  each row's count, sum and standard deviation (Chan, Golub and LeVeque's pairwise formula);
+- else their transactions, in one pass that also tells who is chosen (no join to rebuild the
+  profile).
+
+The cross-sell reads `fast.customer_holdings` (per customer and product) and `fast.customer_pairs`
+(per customer, every two products held) of the chosen customers, rather than grouping their
+accounts and pairing them up again: both are the definition's own parts, computed once.
+
+Both per-customer tables hold a row for every (customer, key) with a transaction in the whole
+period, its 90-day metrics NULL when none is recent: a row kept by the filter chooses its customer.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .filters import DATE_DIMENSIONS, NO_FILTERS, TRANSACTION_DIMENSIONS, Filters
+from .gold import CUSTOMER_COLUMNS, GoldDefinitions, _f
+from .schema import SILVER_TABLES
+
+FAST = "fast"
+PROFILE = "customer_profile"
+CELLS, CELL = "customer_cells", ("day_of_week", "transaction_hour")  # a heatmap cell
+MIX, MIX_KEYS = "customer_mix", ("merchant_category", "channel", "category_group")
+METRICS = ("n_txn", "volume", "n_categories", "n_mobile", "n_weekend", "volatility")
+HOLDINGS, PAIRS = "customer_holdings", "customer_pairs"  # the cross-sell's per-customer parts
+
+
+def per_customer(plain: GoldDefinitions, keys: tuple[str, ...]) -> sa.Select:
+    """Every (customer, keys) with a transaction in the whole period, with the customer's 90-day
+    transaction metrics there (the definition's own, grouped by the keys too; NULL if none).
+    Sorted by the keys: a filter on them reads its blocks only."""
+    query = present_with_metrics(plain, plain.t, [], keys)
+    return query.order_by(*query.selected_columns[:len(keys) + 1])
+
+
+def present_with_metrics(plain: GoldDefinitions, t, conditions: list, keys: tuple[str, ...] = ()) -> sa.Select:
+    """(keys, customer) of every transaction of `t` meeting `conditions` in the whole period, with the
+    90-day metrics of those transactions (NULL when none is recent). The metrics' pass reads the last
+    90 days only (and count distinct costs most), the whole period is read for the customers alone."""
+    present = sa.select(*(t.c[k] for k in keys), t.c.customer_id).where(*conditions).distinct().subquery("present")
+    m = plain.recent_metrics(t, conditions, keys).subquery("recent")
+    on = sa.and_(*(m.c[k] == present.c[k] for k in keys), m.c.customer_id == present.c.customer_id)
+    return (sa.select(*(present.c[k] for k in keys), present.c.customer_id, *(m.c[n] for n in METRICS))
+            .select_from(present.outerjoin(m, on)))
+
+
+def holding_definitions(plain: GoldDefinitions) -> dict[str, sa.Select]:
+    """Every customer's holdings, and every two products they hold: the cross-sell sums those of the
+    chosen customers instead of grouping their accounts and pairing them up again."""
+    every = plain.holdings().subquery("holding")
+    pairs = plain.pairs(every)
+    return {HOLDINGS: sa.select(every).order_by(every.c.customer_id),
+            PAIRS: sa.select(pairs).order_by(pairs.c.customer_id)}
+
+
+def _table(name: str, keys: tuple[str, ...]) -> sa.Table:
+    return sa.Table(name, sa.MetaData(schema=FAST), *(sa.Column(c) for c in ("customer_id", *keys, *METRICS)))
+
+
+class FastDefinitions(GoldDefinitions):
+    """The gold definitions reading customers from the materialised profile.
+
+    Without transaction filters the profile restricted by the customer filters *is*
+    `customer_profile(filters)`, so it replaces the join of customers, credit profiles, 90 days
+    of transactions, accounts and contacts. With transaction filters the per-customer metrics
+    depend on which transactions count: they are computed from the transactions, in one pass.
+    """
+
+    def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES):
+        super().__init__(silver)
+        layout = GoldDefinitions(silver).customer_profile(NO_FILTERS).c
+        self.profile = self.c = sa.Table(PROFILE, sa.MetaData(schema=FAST), *(sa.Column(c.name, c.type) for c in layout))
+
+    def _attribute_conditions(self, f: Filters) -> list:
+        return [self.profile.c[d].in_(getattr(f, d)) for d in (*CUSTOMER_COLUMNS, "credit_score_band") if getattr(f, d)]
+
+    def chosen_metrics(self, f: Filters) -> sa.Subquery:
+        """One row per customer with a chosen transaction in the whole period: the 90-day metrics of
+        their chosen transactions (NULL when none is recent), as `transaction_profile` defines them."""
+        t = self.transactions_for(f)
+        return present_with_metrics(self, t, self._transaction_conditions(t, f) + self._among_chosen(t, f)).subquery("txn")
+
+    def _among_chosen(self, x, f: Filters) -> list:
+        """Rows of `x` of customers the customer filters choose: per-customer metrics are then summed
+        for those only, not for everyone and joined afterwards."""
+        customers = _customer_part(f)
+        if not customers.active():
+            return []
+        return [x.c.customer_id.in_(sa.select(self.profile.c.customer_id).where(*self._customer_conditions(customers)))]
+
+    def transactions_for(self, f: Filters) -> sa.Table:
+        """Where to read the transactions `f` chooses (the same rows in any case)."""
+        return self.t
+
+    def _customer_conditions(self, f: Filters) -> list:
+        if not f.has_transaction_filter:
+            return super()._customer_conditions(f)
+        chosen = self.chosen_metrics(f)
+        return super()._customer_conditions(_customer_part(f)) + [self.c.c.customer_id.in_(sa.select(chosen.c.customer_id))]
+
+    def customer_profile(self, f: Filters) -> sa.Subquery:
+        p = self.profile
+        if not f.has_transaction_filter:
+            return sa.select(p).where(*self._customer_conditions(f)).subquery("customer_profile")
+        x = self.chosen_metrics(f)
+        m = self.transaction_columns(x, p.c.n_accounts)
+        return (sa.select(*(m[c.name].label(c.name) if c.name in m else c for c in p.c))
+                .select_from(p.join(x, x.c.customer_id == p.c.customer_id))
+                .where(*super()._customer_conditions(_customer_part(f))).subquery("customer_profile"))
+
+
+def _customer_part(f: Filters) -> Filters:
+    return f.without(*TRANSACTION_DIMENSIONS, *DATE_DIMENSIONS)
+
+
+class SummaryDefinitions(FastDefinitions):
+    """With `fast.customer_cells` and `fast.customer_mix`: the transaction metrics of a filter they
+    answer are summed from their rows (see the module's rules) instead of read from the transactions."""
+
+    def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, available: frozenset[str] = frozenset()):
+        super().__init__(silver)
+        self.cells = _table(CELLS, CELL) if CELLS in available else None
+        self.mix = _table(MIX, MIX_KEYS) if MIX in available else None
+        layout = {name: query.selected_columns for name, query in holding_definitions(GoldDefinitions(silver)).items()}
+        self.held, self.paired = (sa.Table(name, sa.MetaData(schema=FAST), *(sa.Column(c.name, c.type) for c in layout[name]))
+                                  if name in available else None for name in (HOLDINGS, PAIRS))
+
+    def holdings(self, chosen: sa.Select | None = None) -> sa.Select:
+        if self.held is None:
+            return super().holdings(chosen)
+        return sa.select(self.held) if chosen is None else sa.select(self.held).where(self.held.c.customer_id.in_(chosen))
+
+    def pairs(self, holding, chosen: sa.Select | None = None) -> sa.Subquery:
+        if self.paired is None or chosen is None:
+            return super().pairs(holding, chosen)
+        return sa.select(self.paired).where(self.paired.c.customer_id.in_(chosen)).subquery("pairs")
+
+    def _summary(self, f: Filters) -> tuple[sa.Table, list] | None:
+        """The per-customer table answering `f`'s transaction filter, and its conditions on it."""
+        active = {d: v for d, v in f.active().items() if d in TRANSACTION_DIMENSIONS + DATE_DIMENSIONS}
+        if self.cells is not None and set(active) == set(CELL) and all(len(v) == 1 for v in active.values()):
+            return self.cells, [self.cells.c[d] == active[d][0] for d in CELL]
+        if self.mix is not None and active and set(active) <= set(MIX_KEYS):
+            return self.mix, [self.mix.c[d].in_(v) for d, v in active.items()]
+        return None
+
+    def chosen_metrics(self, f: Filters) -> sa.Subquery:
+        found = self._summary(f)
+        if found is None:
+            return super().chosen_metrics(f)
+        x, where = found
+        n, s = sa.func.sum(x.c.n_txn), sa.func.sum(x.c.volume)
+        spread = (sa.func.sum(sa.func.coalesce(x.c.volatility * x.c.volatility * (x.c.n_txn - 1), 0.0))
+                  + sa.func.sum(x.c.volume * x.c.volume / x.c.n_txn) - s * s / _f(n))
+        volatility = sa.case((n > 1, sa.func.sqrt(sa.func.greatest(_f(spread), 0.0) / _f(n - 1))))
+        if x is self.mix:  # its rows are categories: those with a recent transaction count
+            categories = sa.func.count(sa.distinct(sa.case((x.c.n_txn.is_not(None), x.c.merchant_category))))
+        else:  # one cell: one row per customer
+            categories = sa.func.max(x.c.n_categories)
+        return (sa.select(x.c.customer_id, n.label("n_txn"), s.label("volume"),
+                          categories.label("n_categories"),
+                          sa.func.sum(x.c.n_mobile).label("n_mobile"), sa.func.sum(x.c.n_weekend).label("n_weekend"),
+                          volatility.label("volatility"))
+                .where(*where, *self._among_chosen(x, f)).group_by(x.c.customer_id).subquery("txn"))
