@@ -236,27 +236,6 @@ class DataStore(param.Parameterized):
         self.can_undo = bool(self._undo)
         self.restore(dict(origin), **dict(state))
 
-    def history(self) -> list[tuple[dict, dict[str, str]]]:
-        """The undo stack, oldest first: (filter values, which view set each) per step."""
-        return [(dict(state), dict(origin)) for state, origin in self._undo]
-
-    def adopt_history(self, steps: list[tuple[dict, dict[str, str]]]) -> None:
-        """Take an undo stack kept elsewhere (the page before a theme switch) as this session's, under
-        the current filters. Values the warehouse does not hold are left out (silently: the steps were
-        this user's own), like the steps that then change nothing."""
-        undo, after = [], self._now[0]
-        known = {d: set(self.options(d)) for d in LIST_DIMENSIONS}
-        for values, origins in reversed(steps[-UNDO_DEPTH:]):
-            state = tuple((d, [v for v in values.get(d) or [] if _hashable(v) and v in known[d]])
-                          for d in LIST_DIMENSIONS)
-            state += tuple((d, values.get(d)) for d in DATE_DIMENSIONS)
-            origin = tuple(sorted((d, t) for d, t in origins.items() if d in LIST_DIMENSIONS and dict(state)[d]))
-            if state != after:
-                undo.insert(0, (state, origin))
-                after = state
-        self._undo = undo
-        self.can_undo = bool(undo)
-
     def restore(self, origins: dict[str, str], **values) -> None:
         """Show filters kept elsewhere (undo, a link, back/forward) with which view set each."""
         self.origin.clear()
