@@ -22,7 +22,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .filters import NO_FILTERS, Filters
-from .gold import CUSTOMER_COLUMNS, GoldDefinitions, _f
+from .choice import CUSTOMER_COLUMNS, _f
+from .gold import GoldDefinitions
 from .schema import SILVER_TABLES
 from .seek import INDEX_COLUMNS, bucket_query, condition, order, ordered_index, window
 

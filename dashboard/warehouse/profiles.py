@@ -29,7 +29,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .filters import DATE_DIMENSIONS, NO_FILTERS, TRANSACTION_DIMENSIONS, Filters
-from .gold import CUSTOMER_COLUMNS, GoldDefinitions, _f
+from .choice import CUSTOMER_COLUMNS, _f
+from .gold import GoldDefinitions
 from .schema import SILVER_TABLES
 
 FAST = "fast"

@@ -24,7 +24,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .filters import Filters
-from .gold import _f, _int_sum, _ratio
+from .choice import _f, _int_sum, _ratio
 from .schema import GOLD, GOLD_COLUMNS
 
 TIME, MERCHANT, SEASONAL = ("analytics_transaction_time_patterns", "analytics_merchant_spending_patterns",

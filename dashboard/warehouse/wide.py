@@ -24,7 +24,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .filters import DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters
-from .gold import CUSTOMER_COLUMNS
+from .choice import CUSTOMER_COLUMNS
 from .profiles import FAST, SummaryDefinitions
 from .schema import SILVER_TABLES
 
