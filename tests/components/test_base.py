@@ -325,16 +325,23 @@ def test_served_views_share_the_frames_made_from_an_answer(warehouse_url, monkey
     assert len(made) == 2 and fewer.frame.equals(transform(fewer, raw)) and not fewer.frame.equals(first.frame)
 
 
+def _premium_watched(url: str, late: bool):
+    """A treemap asked for Premium (its answer late or not), and what its coordinator tells the page."""
+    store = DataStore(url)
+    treemap = MerchantTreemap(store)
+    coordinator = _update(store, [treemap])
+    said: list[bool] = []
+    coordinator.on_busy(said.append)
+    _quietly(store, customer_segment=["Premium"])
+    if late:
+        _slow(store, MerchantTreemap.table, 2 * SPINNER_AFTER_S)
+    return treemap, coordinator, said
+
+
 def test_a_change_whose_drawing_breaks_leaves_nothing_said_to_be_updating(warehouse_url):
     """The chip bar's "Updating the charts …" stayed on when a wave raised past the views' guards
     (here a status line that cannot show its spinner)."""
-    store = DataStore(warehouse_url)
-    treemap = MerchantTreemap(store)
-    coordinator = _update(store, [treemap])
-    said = []
-    coordinator.on_busy(said.append)
-    _quietly(store, customer_segment=["Premium"])
-    _slow(store, MerchantTreemap.table, 2 * SPINNER_AFTER_S)
+    treemap, coordinator, said = _premium_watched(warehouse_url, late=True)
 
     def broken(on: bool) -> None:
         raise RuntimeError("no spinner")
@@ -348,14 +355,7 @@ def test_a_change_whose_drawing_breaks_leaves_nothing_said_to_be_updating(wareho
 def test_the_page_says_the_charts_are_updating_only_when_answers_are_late(warehouse_url, late):
     """With the spinners: after SPINNER_AFTER_S, then off with the last wave; a change answered sooner
     says nothing (a sign on and off within a few hundred ms is a flicker, and two messages a click)."""
-    store = DataStore(warehouse_url)
-    treemap = MerchantTreemap(store)
-    coordinator = _update(store, [treemap])
-    said = []
-    coordinator.on_busy(said.append)
-    _quietly(store, customer_segment=["Premium"])
-    if late:
-        _slow(store, MerchantTreemap.table, 2 * SPINNER_AFTER_S)
+    treemap, coordinator, said = _premium_watched(warehouse_url, late)
     _in_own_loop(coordinator._run())
     assert said == ([True, False] if late else [])
     assert treemap.frame.equals(_expected(warehouse_url, customer_segment=["Premium"])[MerchantTreemap.title])
