@@ -177,7 +177,7 @@ button:hover { background: rgba(255,255,255,.15); }
         if (!keep) {  // the other theme's sheet, next to this one; this one goes once it has loaded (no flash)
           keep = document.createElement("link");
           keep.rel = "stylesheet";
-          keep.href = mine[0].href.replace(SHEET, (m) => m.replace(/(default|dark)\\.css/, wanted + ".css"));
+          keep.href = mine[0].href.replace(/(default|dark)\\.css/, wanted + ".css");
           mine[mine.length - 1].after(keep);
         }
         const drop = () => { if (keep.isConnected) mine.filter((l) => l !== keep).forEach((l) => l.remove()); };

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from ..warehouse import reference as ref
 from .marks import Hover, alpha, any_selected, lit
 from .plotly_view import PlotlyView
-from .theme import is_dark
+from .theme import pick
 from .style import (BAND_COLORS, OTHER_COLOR, SELECTED_LINE, colours, groups_of_customers, in_order,
                     is_missing, money, number, ordered, plotly_text)
 
@@ -49,10 +49,6 @@ LEGEND = dict(orientation="h", x=0, xanchor="left", y=1, yref="container", yanch
               itemwidth=30, itemclick=False, itemdoubleclick=False)
 
 
-def theme_colors() -> dict:
-    return THEMES["dark" if is_dark() else "light"]
-
-
 def padded(low: float, high: float, pixels: float, below: float, above: float) -> list[float]:
     """[low, high] widened so that `below` / `above` pixels fit outside the data on an axis `pixels` long
     (a bubble centred on the last value is drawn whole, not cut at the axis)."""
@@ -73,7 +69,7 @@ class _Credit(PlotlyView):
 
     @property
     def _theme(self) -> dict:
-        return theme_colors()
+        return pick(THEMES)
 
     def theme_layout(self, dark: bool) -> dict:
         layout = super().theme_layout(dark)

@@ -13,6 +13,7 @@ from ..warehouse import reference as ref
 from .credit import BAND_RANGES, BANDS, KEYS, LEGEND, THEMES, _Credit, padded
 from .marks import Hover, bubble_px, lit
 from .style import BAND_COLORS, INCOME_COLORS, in_order, number, ordered, plotly_text
+from .theme import pick
 
 
 class CreditRiskBubble(_Credit):
@@ -69,7 +70,7 @@ class CreditRiskBubble(_Credit):
         return fig
 
     def theme_layout(self, dark: bool) -> dict:
-        grid = THEMES["dark" if dark else "light"]["grid"]
+        grid = pick(THEMES, dark)["grid"]
         return {**super().theme_layout(dark), "xaxis.gridcolor": grid, "yaxis.gridcolor": grid}
 
     def traces(self, frame: pd.DataFrame) -> list[dict]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .style import SELECTED_LINE, is_missing, money
-from .theme import is_dark
+from .theme import pick
 
 # Per page theme (a switch redraws: theme.py): text and emphasis must read on the plot's background
 # (white; Panel's dark Bokeh theme paints #2b3035), at least 4.5:1 (WCAG AA) for the labels.
@@ -19,7 +19,7 @@ THEMES = {"light": {"label": "#333333", "emphasis": "#303030", "outline": SELECT
 
 def theme_colors() -> dict[str, str]:
     """The colours for the session's theme."""
-    return THEMES["dark" if is_dark() else "light"]
+    return pick(THEMES)
 
 
 def balance_words(value) -> str:

@@ -30,6 +30,11 @@ def is_dark() -> bool:
     return pn.config.theme == "dark"
 
 
+def pick(themes: dict, dark: bool | None = None):
+    """A view's {'light': …, 'dark': …} entry for the session's theme (or for `dark`)."""
+    return themes["dark" if (is_dark() if dark is None else dark) else "light"]
+
+
 def switch(document: Document | None, views: Iterable, dark: bool) -> None:
     """Make the session's figures `dark` or light (the browser changed the page's CSS itself)."""
     if document is None:  # a notebook: no page theme to follow
