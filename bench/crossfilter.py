@@ -86,8 +86,13 @@ def stats(samples: list[float]) -> dict:
             "max_ms": round(max(samples), 1), "samples_ms": [round(s, 1) for s in samples]}
 
 
+def ask(store: DataStore, view):
+    """What the view asks the store in the dashboard: its sums (`need`) or its whole table."""
+    return store.fetch(view.table, view.own, need=view.need)
+
+
 def _ours_data(store: DataStore, views: list, pool: ThreadPoolExecutor) -> None:
-    frames = pool.map(lambda v: store.fetch(v.table, v.own), views)
+    frames = pool.map(lambda v: ask(store, v), views)
     for view, frame in zip(views, frames):
         view.transform(frame)
 

@@ -20,6 +20,7 @@ from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
 from .warehouse.detail import KEYS, check as check_detail
 from .warehouse.inspect import BUILD_HINT, contract_problems
+from .warehouse.needs import Need
 
 LIST_DIMENSIONS = CUSTOMER_DIMENSIONS + TRANSACTION_DIMENSIONS
 FILTER_PARAMETERS = LIST_DIMENSIONS + DATE_DIMENSIONS
@@ -111,25 +112,28 @@ class DataStore(param.Parameterized):
         `cancel` and `detail` look up)."""
         return tuple(sorted((self.filters(ignore) if filters is None else filters).active().items()))
 
-    def fetch(self, table: str, ignore: Iterable[str] = (), filters: Filters | None = None) -> pd.DataFrame:
-        """A gold table under the active filters (a private copy: cached frames are shared).
+    def fetch(self, table: str, ignore: Iterable[str] = (), filters: Filters | None = None,
+              need: Need | None = None) -> pd.DataFrame:
+        """A gold table under the active filters (a private copy: cached frames are shared), or only
+        the sums a view draws of it (`need`, warehouse/needs.py: the same numbers, cheaper).
 
         `filters`, a snapshot taken with `filters(ignore)` when a change asked, is what a worker
         thread must use: the store may have moved on by the time the thread runs, and the answer
         must be the one for the change it will be drawn for."""
         key = self._key(ignore, filters)
         try:
-            return _query_once(self.url, self._stamp(), table, key).copy()
+            return _query_once(self.url, self._stamp(), table, key, need).copy()
         except WarehouseError:
             raise
         except Exception as exc:
             raise WarehouseError(self._explain(exc)) from exc
 
-    def cancel(self, table: str, ignore: Iterable[str] = (), filters: Filters | None = None) -> bool:
-        """Stop the database query `fetch(table, ignore, filters)` is waiting for, if it is still
+    def cancel(self, table: str, ignore: Iterable[str] = (), filters: Filters | None = None,
+               need: Need | None = None) -> bool:
+        """Stop the database query `fetch(table, ignore, filters, need)` is waiting for, if it is still
         running (whoever else waits for the same answer gets the error and asks again)."""
         key = self._key(ignore, filters)
-        return cancel_query(self.url, self._stamp(), table, key)
+        return cancel_query(self.url, self._stamp(), table, key, need)
 
     def options(self, dimension: str) -> list:
         """The values a dimension can take, for the sidebar widgets."""

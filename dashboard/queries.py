@@ -20,8 +20,9 @@ from .config import WarehouseError
 from .engines import connect, fast_tables
 from .shared_cache import cached
 from .warehouse.detail import count_query, index_query, page_query, wants_index
-from .warehouse.fast import plan
+from .warehouse.fast import plan, plan_need
 from .warehouse.filters import Filters
+from .warehouse.needs import Need
 from .warehouse.schema import SILVER_TABLES
 
 ENV_QUERY_TIMEOUT = "DASHBOARD_QUERY_TIMEOUT_S"
@@ -44,22 +45,26 @@ def _cancel(conn: sa.Connection) -> None:
 
 
 @pn.cache(max_items=2048, policy="LRU")
-def _run_query(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
-    """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results."""
-    return cached(lambda: _answer(url, table, Filters(**dict(key)), (url, stamp, table, key)),
-                  "query", url, stamp, table, key)
+def _run_query(url: str, stamp: str, table: str, key: tuple, need: Need | None = None) -> pd.DataFrame:
+    """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results;
+    `need`: only these sums of the table (needs.py), else the whole table."""
+    running = (url, stamp, table, key, need)
+    return cached(lambda: _answer(url, table, Filters(**dict(key)), running, need), "query", *running)
 
 
-def _answer(url: str, table: str, filters: Filters, running: tuple) -> pd.DataFrame:
+def _answer(url: str, table: str, filters: Filters, running: tuple, need: Need | None) -> pd.DataFrame:
     """Through the fast tables present (fast or plain, the answer is the same). A query that failed
     after some of them vanished (a rebuild drops them until it has its own) is planned again."""
+    def planned(available):
+        return plan(table, filters, available) if need is None else plan_need(need, filters, available)
+
     available = fast_tables(url)
     try:
-        return _read(url, plan(table, filters, available), running)
+        return _read(url, planned(available), running)
     except (sa.exc.DBAPIError, pd.errors.DatabaseError):  # pandas wraps the driver's error
         if (now := fast_tables(url, max_age=0)) >= available:
             raise
-        return _read(url, plan(table, filters, now), running)
+        return _read(url, planned(now), running)
 
 
 @pn.cache(max_items=512, policy="LRU")
@@ -82,7 +87,7 @@ def _run_index(url: str, stamp: str, key: tuple, sort: str, descending: bool, av
     return cached(lambda: _read(url, query), "index", url, stamp, key, sort, descending)
 
 
-_RUNNING: dict[tuple, sa.Connection] = {}  # gold queries in the database now, by (url, stamp, table, key)
+_RUNNING: dict[tuple, sa.Connection] = {}  # gold queries in the database now, by (url, stamp, table, key, need)
 _CANCELLED: set[tuple] = set()
 _RUNNING_LOCK = threading.Lock()
 
@@ -118,9 +123,9 @@ def _read(url: str, query: sa.Select, running: tuple | None = None) -> pd.DataFr
                     _RUNNING.pop(running, None)
 
 
-def cancel_query(url: str, stamp: str, table: str, key: tuple) -> bool:
+def cancel_query(url: str, stamp: str, table: str, key: tuple, need: Need | None = None) -> bool:
     """Stop this gold query in the database if it is running; True if it was."""
-    name = (url, stamp, table, key)
+    name = (url, stamp, table, key, need)
     with _RUNNING_LOCK:
         conn = _RUNNING.get(name)
         if conn is None:
@@ -134,15 +139,15 @@ _IN_FLIGHT: dict[tuple, threading.Lock] = {}
 _IN_FLIGHT_LOCK = threading.Lock()
 
 
-def _query_once(url: str, stamp: str, table: str, key: tuple) -> pd.DataFrame:
+def _query_once(url: str, stamp: str, table: str, key: tuple, need: Need | None = None) -> pd.DataFrame:
     """`_run_query`, but concurrent callers asking the same thing wait for one query, not run N."""
     with _IN_FLIGHT_LOCK:
         if len(_IN_FLIGHT) > 4096:  # forget idle locks; a held one is still referenced by its holder
             for k in [k for k, lock in _IN_FLIGHT.items() if not lock.locked()]:
                 del _IN_FLIGHT[k]
-        lock = _IN_FLIGHT.setdefault((url, stamp, table, key), threading.Lock())
+        lock = _IN_FLIGHT.setdefault((url, stamp, table, key, need), threading.Lock())
     with lock:
-        return _run_query(url, stamp, table, key)
+        return _run_query(url, stamp, table, key, need)
 
 
 @pn.cache(max_items=64)

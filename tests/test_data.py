@@ -154,7 +154,8 @@ def test_values_not_in_the_data_never_reach_a_query_and_are_reported(warehouse_u
     store = DataStore(warehouse_url)
     asked = []
     real = data._query_once
-    monkeypatch.setattr(data, "_query_once", lambda url, stamp, table, key: asked.append(key) or real(url, stamp, table, key))
+    monkeypatch.setattr(data, "_query_once", lambda url, stamp, table, key, *need: asked.append(key) or
+                        real(url, stamp, table, key, *need))
     notices = []
     store.param.watch(lambda e: notices.append(e.new), ["notice"])
     store.select(customer_segment=["Premium", *HOSTILE])

@@ -19,6 +19,7 @@ import param
 
 from .. import offline
 from ..data import DataStore
+from ..warehouse.needs import Need
 from .message import ViewMessage
 from .coordinator import Coordinator, guarded, served
 from .header import ViewHeader
@@ -43,6 +44,9 @@ class View(pn.viewable.Viewer):
     title: ClassVar[str] = ""
     table: ClassVar[str] = ""
     own: ClassVar[tuple[str, ...]] = ()
+    # Only these sums of `table` are drawn: asked as such, any filter is answered without the gold
+    # table's distinct counts (warehouse/needs.py). None: the whole table.
+    need: ClassVar[Need | None] = None
     help: ClassVar[str] = ""
     shares_frames: ClassVar[bool] = True  # `transform` depends on the answer and the knobs alone
     brushes: ClassVar[tuple[str, ...]] = ()  # the store dimensions a brush on this view sets (brush.py)
@@ -134,7 +138,7 @@ class View(pn.viewable.Viewer):
         if served() and not self._status.seen and not self._settling:  # no query, no pandas for a card
             self._behind = True                                          # no one sees: asked for when seen
             return None
-        return partial(self.store.fetch, self.table, self.own, key), key
+        return partial(self.store.fetch, self.table, self.own, key, self.need), key
 
     def receive(self, raw: pd.DataFrame, key) -> None:
         self.error = ""
@@ -156,7 +160,7 @@ class View(pn.viewable.Viewer):
         self._status.updating = on
 
     def stop(self, key) -> None:
-        self.store.cancel(self.table, self.own, key)
+        self.store.cancel(self.table, self.own, key, self.need)
 
     @property
     def failed(self) -> bool:

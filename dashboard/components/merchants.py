@@ -5,12 +5,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..warehouse.needs import Need
 from .marks import Hover
 from .plotly_view import PlotlyView
 from .style import CATEGORY_COLORS, FADED_OPACITY, SEGMENT_COLORS, money, plotly_text, short_money
 
 GROUP_COLORS = {"Essential Services": "#4e79a7", "Retail": "#59a14f", "Lifestyle": "#b07aa1",
                 "Professional Services": "#9c755f"}
+
+
+SUMS = ("total_spend", "transaction_count")  # what the rings and tiles draw
 
 
 class _Hierarchy(PlotlyView):
@@ -120,6 +124,7 @@ class MerchantSunburst(_Hierarchy):
     own = ("category_group", "merchant_category", "customer_segment")
     levels = (("category_group", "category_group"), ("category", "merchant_category"),
               ("customer_segment", "customer_segment"))
+    need = Need(_Hierarchy.table, tuple(c for c, _ in levels), SUMS)
     help = ("Spend by category group, category and segment. Click a ring to filter the other views "
             "to it (the inner rings set the group and category, the outer ring also the segment).")
 
@@ -128,5 +133,6 @@ class MerchantTreemap(_Hierarchy):
     title = "Merchant spending treemap"
     own = ("region", "category_group", "merchant_category")
     levels = (("region", "region"), ("category_group", "category_group"), ("category", "merchant_category"))
+    need = Need(_Hierarchy.table, tuple(c for c, _ in levels), SUMS)
     trace = go.Treemap
     help = "Spend by region, category group and category. Click a tile to filter the other views to it."

@@ -9,6 +9,7 @@ from bokeh.core.properties import field
 from bokeh.plotting import figure
 
 from ..warehouse import reference as ref
+from ..warehouse.needs import Need
 from .bokeh_view import BokehView
 from .brush import covered
 from .marks import alpha, lit
@@ -32,6 +33,7 @@ class SeasonalLines(BokehView):
     title = "Seasonal spending by category"
     table = "analytics_seasonal_patterns"
     own = ("month", "merchant_category")
+    need = Need(table, ("month", "merchant_category"), ("total_volume", "transaction_count"))
     brushes = ("month",)
     brush_shape = "width"
     help = ("Spend per calendar month of the top categories by total spend (all years and weekdays summed "

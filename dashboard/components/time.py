@@ -10,6 +10,7 @@ from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Numera
 from bokeh.plotting import figure
 
 from ..warehouse import reference as ref
+from ..warehouse.needs import Need
 from .bokeh_view import BokehView, factor_at, holoviews_figure
 from .brush import covered
 from .marks import alpha, lit
@@ -33,6 +34,7 @@ class TimeHeatmap(BokehView):
     title = "Transaction time heatmap"
     table = "analytics_transaction_time_patterns"
     own = ("day_of_week", "transaction_hour")
+    need = Need(table, ("day_of_week", "transaction_hour"), ("transaction_count", "fraud_count"))
     brushes = ("day_of_week", "transaction_hour")
     help = ("Transactions of the chosen customers by weekday (Sunday first) and hour. "
             "Click a cell to filter every other view to that day and hour; click it again to clear. "
@@ -116,6 +118,7 @@ class HourlyChannelArea(BokehView):
     title = "Channel usage by hour"
     table = "analytics_transaction_time_patterns"
     own = ("transaction_hour", "channel")
+    need = Need(table, ("transaction_hour", "channel"), ("transaction_count",))
     brushes = ("transaction_hour",)
     brush_shape = "width"
     help = ("Stacked transactions per hour and channel. Click inside a channel's band to filter to that channel; "

@@ -37,6 +37,16 @@ def _count_if(cond):
     return sa.func.sum(sa.case((cond, 1), else_=0))
 
 
+# The additive columns of the transaction-grain tables, from their chosen transactions `t`: the
+# definitions use these, and a view's Need (needs.py) sums them by fewer keys.
+SUMS = {
+    "transaction_count": lambda t: sa.func.count(),
+    "fraud_count": lambda t: _count_if(t.c.is_fraud),
+    "total_spend": lambda t: _f(sa.func.sum(t.c.amount)),
+    "total_volume": lambda t: _f(sa.func.sum(t.c.amount)),
+}
+
+
 class Choice:
     """What the definitions choose, bound to one set of silver tables (the live ones, or a build's staging
     copies).

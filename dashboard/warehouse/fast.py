@@ -46,7 +46,8 @@ from .profiles import (CELL, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, PAIRS, PROFIL
                        holding_definitions, per_customer)
 from .rollup import ROLLUPS, candidates, rollup_name, rollup_query
 from .seek import bucket_query
-from .gold import GoldDefinitions, gold_query
+from .gold import LIVE, GoldDefinitions, gold_query
+from .needs import Need, scan, summed
 from .schema import GOLD, GOLD_COLUMNS
 from .wide import BY_CELL, WIDE, CopyDefinitions, copy_definitions
 
@@ -92,9 +93,26 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
     return tables
 
 
+COPIES = frozenset({PROFILE, CELLS, MIX, HOLDINGS, PAIRS, WIDE, BY_CELL})  # what the definitions read
+
+
 @functools.lru_cache(maxsize=8)
 def _definitions(available: frozenset[str]) -> CopyDefinitions:
     return CopyDefinitions(available=available)
+
+
+def plan_need(need: Need, filters: Filters, available: frozenset[str]) -> sa.Select:
+    """The cheapest exact query for a view's sums (needs.py): a small gold-shaped answer summed, a
+    summary table, else one pass over the chosen transactions without distinct counts."""
+    table = need.table
+    if not filters.active():
+        return summed(need, plan(table, filters, available))
+    cubes = {d: cube_name(table, d) for d in CUBE_DIMENSIONS}
+    query = rollup_query(table, filters, candidates(table, cubes, available), additive=True)
+    if query is not None:
+        return summed(need, query)
+    definitions = _definitions(available & COPIES) if PROFILE in available else LIVE
+    return scan(need, filters, definitions)
 
 
 def plan(table: str, filters: Filters, available: frozenset[str]) -> sa.Select:
@@ -108,5 +126,5 @@ def plan(table: str, filters: Filters, available: frozenset[str]) -> sa.Select:
     if query is not None:
         return query
     if PROFILE in available:
-        return gold_query(table, filters, _definitions(available & {PROFILE, CELLS, MIX, HOLDINGS, PAIRS, WIDE, BY_CELL}))
+        return gold_query(table, filters, _definitions(available & COPIES))
     return gold_query(table, filters)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .choice import Choice, _avg, _count_if, _f, _int_sum, _ratio
+from .choice import SUMS, Choice, _avg, _count_if, _f, _int_sum, _ratio
 from .filters import NO_FILTERS, Filters
 from .schema import GOLD_COLUMNS
 
@@ -48,7 +48,7 @@ class GoldDefinitions(Choice):
         n = sa.func.count()
         return self._aggregate(t, [
             *keys, *self._transaction_metrics(t),
-            _count_if(t.c.is_fraud).label("fraud_count"), _ratio(_count_if(t.c.is_fraud), n, 100.0).label("fraud_rate_pct"),
+            SUMS["fraud_count"](t).label("fraud_count"), _ratio(_count_if(t.c.is_fraud), n, 100.0).label("fraud_rate_pct"),
             _count_if(t.c.is_high_value).label("high_value_count"),
             _ratio(_count_if(t.c.is_high_value), n, 100.0).label("high_value_pct"),
             _count_if(t.c.is_international).label("international_count"),
@@ -100,7 +100,7 @@ class GoldDefinitions(Choice):
             t.c.category_group, t.c.merchant_category.label("category"), t.c.region, t.c.customer_segment,
             t.c.age_group, n.label("transaction_count"), customers.label("unique_customers"),
             sa.func.count(sa.distinct(t.c.merchant_id)).label("unique_merchants"),
-            _f(sa.func.sum(t.c.amount)).label("total_spend"), _avg(t.c.amount).label("avg_transaction_amount"),
+            SUMS["total_spend"](t).label("total_spend"), _avg(t.c.amount).label("avg_transaction_amount"),
             _ratio(n, customers).label("transactions_per_customer"),
             _ratio(_count_if(t.c.is_recurring), n, 100.0).label("recurring_pct"), self._last_updated(),
         ], keys)
@@ -142,7 +142,7 @@ class GoldDefinitions(Choice):
                 t.c.year, t.c.season)
         return self._aggregate(t, [
             t.c.month, t.c.month_name, t.c.quarter, t.c.day_of_week, t.c.day_name, t.c.merchant_category,
-            sa.func.count().label("transaction_count"), _f(sa.func.sum(t.c.amount)).label("total_volume"),
+            sa.func.count().label("transaction_count"), SUMS["total_volume"](t).label("total_volume"),
             _avg(t.c.amount).label("avg_amount"), sa.func.count(sa.distinct(t.c.customer_id)).label("unique_customers"),
             t.c.year, t.c.season, self._last_updated(),
         ], keys)

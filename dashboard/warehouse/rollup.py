@@ -91,18 +91,22 @@ def candidates(table: str, cubes: dict[str, str], available: frozenset[str]) -> 
     return found
 
 
-def rollup_query(table: str, filters: Filters, sources: list[tuple[str | None, dict[str, str]]]) -> sa.Select | None:
-    """The first source answering `filters` exactly (see the module's rules), or None."""
+def rollup_query(table: str, filters: Filters, sources: list[tuple[str | None, dict[str, str]]],
+                 additive: bool = False) -> sa.Select | None:
+    """The first source answering `filters` exactly (see the module's rules), or None. `additive`:
+    only the sums will be read (needs.py), so any key but a product may be summed over; the rows
+    kept are returned as they are, for the caller to sum."""
     active, keys = filters.active(), KEY_COLUMNS.get(table, {})
     for name, by in sources:
         if any(d not in keys and d not in by for d in active):
             continue
         summed = [d for d in by if len(active.get(d, ())) != 1]
-        if summed and (table not in SUMMABLE or any(d not in CUSTOMER_PARTS for d in summed)):
-            continue
+        if "product" in summed or (summed and not additive and (
+                table not in SUMMABLE or any(d not in CUSTOMER_PARTS for d in summed))):
+            continue  # a customer's transactions are in a product rollup once per product held
         src = _source(table, name, by)
         where = [src.c[by[d] if d in by else keys[d]].in_(values) for d, values in active.items()]
-        if not summed:
+        if not summed or additive:
             return sa.select(*(src.c[c] for c in GOLD_COLUMNS[table])).where(*where)
         r = sa.select(src).where(*where).subquery("cells")
         group = [r.c[c] for c in GOLD_COLUMNS[table] if c in _group_keys(table)]

@@ -38,10 +38,10 @@ def _expected(url: str, **selection) -> dict[str, object]:
 def _slow(store: DataStore, table: str, seconds: float) -> None:
     fetch = store.fetch
 
-    def slow_fetch(name, ignore=(), filters=None):
+    def slow_fetch(name, *rest):
         if name == table:
             time.sleep(seconds)
-        return fetch(name, ignore, filters)
+        return fetch(name, *rest)
 
     store.fetch = slow_fetch
 
@@ -197,7 +197,7 @@ def test_cancel_stops_the_query_in_the_database_and_retry_asks_again(warehouse_u
     _quietly(store, customer_segment=["Premium"])
     # a statement DuckDB would run for minutes, in place of the treemap's query
     slow = sa.text("SELECT sum(i % 7) AS s FROM range(100000000000) t(i)")
-    monkeypatch.setattr(queries, "plan", lambda table, filters, available: slow)
+    monkeypatch.setattr(queries, "plan_need", lambda need, filters, available: slow)  # the treemap asks its sums
     queries._run_query.clear()  # an earlier test's answer must not come from the cache
 
     async def run():
@@ -246,10 +246,10 @@ def test_a_failing_query_shows_an_error_and_the_view_heals_by_itself(warehouse_u
     _quietly(store, channel=["ATM"])
     fetch, down = store.fetch, {"now": True}
 
-    def flaky(name, ignore=(), filters=None):
+    def flaky(name, *rest):
         if down["now"]:
             raise WarehouseError("cannot connect to postgresql://reader:***@db/bank: connection refused")
-        return fetch(name, ignore, filters)
+        return fetch(name, *rest)
 
     store.fetch = flaky
     executed = []
@@ -276,7 +276,7 @@ def test_a_highlight_change_runs_no_query_and_redraws_only_the_highlight(warehou
     heatmap, treemap = TimeHeatmap(store), MerchantTreemap(store)
     asked = []
     fetch = store.fetch
-    store.fetch = lambda table, ignore=(), filters=None: asked.append(table) or fetch(table, ignore, filters)
+    store.fetch = lambda table, *rest: asked.append(table) or fetch(table, *rest)
     counts = heatmap.sources["cells"].data["transaction_count"]
     _quietly(store, day_of_week=[2], transaction_hour=[9])
     _in_own_loop(_update(store, [heatmap, treemap])._run())

@@ -72,8 +72,7 @@ def points(fig, coordinate: str = "x") -> list[tuple[tuple, float]]:
 def counting_fetch(store, monkeypatch) -> list[str]:
     asked: list[str] = []
     fetch = store.fetch
-    monkeypatch.setattr(store, "fetch", lambda table, ignore=(), filters=None: asked.append(table) or
-                        fetch(table, ignore, filters))
+    monkeypatch.setattr(store, "fetch", lambda table, *rest: asked.append(table) or fetch(table, *rest))
     return asked
 
 

@@ -74,8 +74,7 @@ def test_a_highlight_change_sends_only_marks_and_runs_no_query(page, monkeypatch
     store.clear()
     asked = []
     fetch = store.fetch
-    monkeypatch.setattr(store, "fetch", lambda table, ignore=(), filters=None: asked.append(table) or
-                        fetch(table, ignore, filters))
+    monkeypatch.setattr(store, "fetch", lambda table, *rest: asked.append(table) or fetch(table, *rest))
     # every view's own dimensions at once would filter the others: one view's alone
     heatmap = next(v for v in views if v.title == "Transaction time heatmap")
     others = [v for v in views if not {"day_of_week", "transaction_hour"} <= set(v.own)]
@@ -97,8 +96,7 @@ def _sources(view) -> dict:
 def _asking(store, monkeypatch) -> list:
     """The tables the store is asked for from now on."""
     asked, fetch = [], store.fetch
-    monkeypatch.setattr(store, "fetch", lambda table, ignore=(), filters=None: asked.append(table) or
-                        fetch(table, ignore, filters))
+    monkeypatch.setattr(store, "fetch", lambda table, *rest: asked.append(table) or fetch(table, *rest))
     return asked
 
 
