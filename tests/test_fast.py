@@ -22,6 +22,7 @@ from dashboard.warehouse.filters import Filters
 from dashboard.warehouse.gold import gold_query
 from dashboard.warehouse.rollup import KEY_COLUMNS, MERCHANT, ROLLUPS, TIME, rollup_name
 from dashboard.warehouse.schema import GOLD_TABLES, SILVER_TABLES
+from dashboard.warehouse.summary import SUMMARIES
 
 from gold_reference import reference_gold
 from test_gold import FILTER_CASES, assert_gold_equal, combined_filters, filter_cases  # noqa: F401 (fixtures)
@@ -46,7 +47,7 @@ def test_build_made_every_fast_table(available):
     expected = {"customer_profile", "customer_list", "customer_cells", "customer_mix"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
     expected |= {index_name(column) for column in COLUMNS["transactions"]} | {"transactions_by__amount"}
     expected |= {rollup_name(t, dims) for t, rollups in ROLLUPS.items() for dims in rollups}
-    expected |= {"transactions_wide", "transactions_by_cell", "customer_holdings", "customer_pairs"}
+    expected |= {"transactions_wide", "transactions_by_cell", "customer_holdings", "customer_pairs", *SUMMARIES}
     assert available == expected
 
 

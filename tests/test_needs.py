@@ -97,6 +97,18 @@ def test_needs_read_small_tables_and_count_nothing_distinct(warehouse_url, views
     for name in ("MerchantSunburst", "MerchantTreemap", "SeasonalLines"):
         assert "silver.transactions" not in sql[(name, "hours 9-17")] and "__r_" in sql[(name, "hours 9-17")]
     assert "gold.analytics_transaction_time_patterns" in sql[("HourlyChannelArea", "channel, weekend")]
+    # customer classes (any age, income, credit band, region, segment): the class summaries
+    assert all("fast.summary_class_" in sql[(type(v).__name__, "credit band and income")] for v in views)
+    # a channel on the seasonal and merchant views: the summary of every transaction dimension
+    for name in ("MerchantSunburst", "MerchantTreemap", "SeasonalLines"):
+        assert "fast.summary_transactions" in sql[(name, "channel, weekend")]
+    # a month with an age group: no summary holds both for the heatmap, one pass over the transactions
+    assert "silver.transactions" in sql[("TimeHeatmap", "month and age")]
+    assert "fast.summary_class_months" in sql[("SeasonalLines", "month and age")]  # the month is its own
+    # two products ("holds both") are not one product held: not the product summaries
+    assert not [k for k, s in sql.items() if k[1] == "two products" and "summary_product" in s]
+    one = {type(v).__name__: str(plan_need(v.need, Filters(product=("Mortgage",)), available).compile()) for v in views}
+    assert all("fast.summary_product_" in s or "__r_prod" in s for s in one.values()), one
 
 
 def test_a_need_of_a_customer_grain_table_or_of_a_distinct_count_is_refused():
@@ -123,3 +135,32 @@ def test_postgres_needs_equal_the_reference(postgres_reader_url, views, states, 
                                   f"postgres, {view.title}, {name}")
     finally:
         forget(postgres_reader_url)
+
+
+def test_transactions_of_a_customer_not_on_file_count_where_the_definitions_count_them(warehouse_url, tmp_path):
+    """The time and seasonal definitions keep every chosen transaction, the merchant one those of known
+    customers (it groups by their attributes): the summaries say which are which. (Compared with the
+    plain definition itself: the pandas reference leaves such transactions out everywhere.)"""
+    import sqlalchemy as sa
+    from dashboard.warehouse.__main__ import main as cli
+    from dashboard.warehouse.schema import SILVER_TABLES
+    from warehouse_copy import altered_copy
+
+    store = altered_copy(warehouse_url, tmp_path, "DELETE FROM silver.customers WHERE customer_id = "
+                         "(SELECT min(customer_id) FROM silver.transactions WHERE channel = 'Mobile' AND month = 12)")
+    assert cli(["accelerate", "--url", store.url, "--quiet"]) == 0
+    try:
+        views = [v for _, items in dashboard_views(store) for v in items if v.need is not None]
+        with shared_engine(store.url).connect() as conn:
+            transactions, customers = (pd.read_sql(sa.select(SILVER_TABLES[n].c.customer_id), conn)
+                                       for n in ("transactions", "customers"))
+            assert (~transactions["customer_id"].isin(customers["customer_id"])).sum() > 0
+            for f in (Filters(channel=("Mobile",), month=(12,)), Filters(credit_score_band=("Good",))):
+                for view in views:
+                    wanted = f.without(*view.own)
+                    assert "fast.summary_" in str(plan_need(view.need, wanted, fast_tables(store.url, max_age=0)).compile())
+                    expected = expected_sums(view.need, pd.read_sql(gold_query(view.table, wanted), conn))
+                    assert_sums_equal(view.need, store.fetch(view.table, view.own, wanted, view.need), expected,
+                                      f"{view.title}, {f.active()}")
+    finally:
+        forget(store.url)

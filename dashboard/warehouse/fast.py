@@ -49,6 +49,7 @@ from .seek import bucket_query
 from .gold import LIVE, GoldDefinitions, gold_query
 from .needs import Need, scan, summed
 from .schema import GOLD, GOLD_COLUMNS
+from .summary import summary_definitions, summary_query
 from .wide import BY_CELL, WIDE, CopyDefinitions, copy_definitions
 
 CUSTOMER_GRAIN = ("analytics_customer_behavior_clusters", "analytics_product_cross_sell_patterns",
@@ -90,6 +91,7 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
     tables[MIX] = per_customer(plain, MIX_KEYS)
     tables.update(holding_definitions(plain))
     tables.update(copy_definitions(silver))
+    tables.update(summary_definitions(silver))
     return tables
 
 
@@ -111,6 +113,9 @@ def plan_need(need: Need, filters: Filters, available: frozenset[str]) -> sa.Sel
     query = rollup_query(table, filters, candidates(table, cubes, available), additive=True)
     if query is not None:
         return summed(need, query)
+    query = summary_query(need, filters, available)
+    if query is not None:
+        return query
     definitions = _definitions(available & COPIES) if PROFILE in available else LIVE
     return scan(need, filters, definitions)
 

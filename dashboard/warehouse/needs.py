@@ -46,7 +46,7 @@ class Need:
             raise ValueError(f"not additive (or unknown): {', '.join(unknown)}")
 
 
-def _typed(expr, name: str):
+def typed(expr, name: str):
     """One type per column whichever way it was summed (DuckDB's SUM of integers is HUGEINT)."""
     return (_f(expr) if name in FLOATS else sa.cast(expr, sa.BigInteger)).label(name)
 
@@ -55,7 +55,7 @@ def summed(need: Need, rows: sa.Select) -> sa.Select:
     """`rows` (gold-shaped, or any rows holding the keys and sums) summed to the need's keys."""
     r = rows.subquery("rows")
     keys = [r.c[k] for k in need.keys]
-    return sa.select(*keys, *(_typed(sa.func.sum(r.c[s]), s) for s in need.sums)).group_by(*keys)
+    return sa.select(*keys, *(typed(sa.func.sum(r.c[s]), s) for s in need.sums)).group_by(*keys)
 
 
 def scan(need: Need, filters: Filters, definitions: Choice) -> sa.Select:
@@ -64,4 +64,4 @@ def scan(need: Need, filters: Filters, definitions: Choice) -> sa.Select:
     attributes), as in its definition."""
     t = definitions.chosen_transactions(filters, customer_columns=need.table == MERCHANT).subquery("t")
     keys = [t.c[KEY_SOURCE.get(k, k)].label(k) for k in need.keys]
-    return sa.select(*keys, *(_typed(SUMS[s](t), s) for s in need.sums)).group_by(*keys)
+    return sa.select(*keys, *(typed(SUMS[s](t), s) for s in need.sums)).group_by(*keys)

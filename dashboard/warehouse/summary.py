@@ -1,0 +1,82 @@
+"""Summary tables: the transactions' sums by many keys at once, for the views' Needs (needs.py).
+
+A view's Need is sums by two or three keys. Sums add over any split of the transactions, so a
+table holding the transactions' count, fraud count and amount per combination of many keys
+answers a Need under any filter on those keys, several values each, by a WHERE and a GROUP BY
+over rows far fewer than the transactions (the number of combinations bounds it, not the bank's
+size). Each table below pairs the Needs' keys with the dimensions filters set most together:
+
+- every transaction dimension a filter sets, with the customer's region and segment;
+- the heatmap's and the channel chart's keys, or the seasonal and merchant views' keys, with the
+  customer's class: age group, income bracket, credit band, region and segment (any of them, any
+  combination: they are one value per customer);
+- the same two key sets with the product held, region and segment: one row per product a customer
+  holds, so a product filter must name one product (several mean "holds all of them").
+
+`known` says whether the transaction's customer is in the customer table: the merchant table
+groups by customer attributes and keeps only those, the time and seasonal tables keep them all.
+What no summary holds (a city, a date range, a month with an age group …) is one pass over the
+transactions (needs.scan).
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .choice import SUMS, CUSTOMER_COLUMNS
+from .filters import Filters
+from .needs import KEY_SOURCE, Need, typed
+from .profiles import FAST
+from .rollup import MERCHANT
+
+CLASS = ("age_group", "income_bracket", "credit_score_band", "region", "customer_segment")
+HOURS = ("day_of_week", "transaction_hour", "channel")
+MONTHS = ("month", "category_group", "merchant_category")
+# name -> keys, smallest table first (the first that answers a Need is read)
+SUMMARIES = {
+    "summary_product_months": (*MONTHS, "product", "region", "customer_segment"),
+    "summary_class_months": (*CLASS, *MONTHS),
+    "summary_product_hours": (*HOURS, "product", "region", "customer_segment"),
+    "summary_transactions": (*HOURS, *MONTHS, "region", "customer_segment"),
+    "summary_class_hours": (*CLASS, *HOURS),
+}
+MEASURES = {"transaction_count": "transaction_count", "fraud_count": "fraud_count",
+            "total_spend": "amount", "total_volume": "amount"}  # a Need's sum -> the column holding it
+
+
+def summary_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
+    t, c, cp, a = silver["transactions"], silver["customers"], silver["credit_profiles"], silver["accounts"]
+    held = sa.select(a.c.customer_id, a.c.product_name).distinct().subquery("held")
+    tables = {}
+    for name, keys in SUMMARIES.items():
+        source = t.outerjoin(c, c.c.customer_id == t.c.customer_id)
+        if "credit_score_band" in keys:
+            source = source.outerjoin(cp, cp.c.customer_id == c.c.customer_id)
+        if "product" in keys:  # one row per product held
+            source = source.join(held, held.c.customer_id == t.c.customer_id)
+        columns = [held.c.product_name.label(k) if k == "product" else cp.c[k] if k == "credit_score_band" else
+                   c.c[k] if k in CUSTOMER_COLUMNS else t.c[k] for k in keys]
+        known = c.c.customer_id.is_not(None).label("known")
+        tables[name] = (sa.select(*columns, known, SUMS["transaction_count"](t).label("transaction_count"),
+                                  SUMS["fraud_count"](t).label("fraud_count"), SUMS["total_spend"](t).label("amount"))
+                        .select_from(source).group_by(*columns, known).order_by(*columns))
+    return tables
+
+
+def summary_query(need: Need, filters: Filters, available: frozenset[str]) -> sa.Select | None:
+    """The need from the first summary present holding its keys and every filtered dimension, or None."""
+    active = filters.active()
+    wanted = {KEY_SOURCE.get(k, k) for k in need.keys}
+    for name, keys in SUMMARIES.items():
+        if name not in available or not wanted <= set(keys) or any(d not in keys for d in active):
+            continue
+        if "product" in keys and len(active.get("product", ())) != 1:
+            continue  # without one product, every transaction is there once per product its customer holds
+        s = sa.Table(name, sa.MetaData(schema=FAST), *(sa.Column(k) for k in (*keys, "known", "amount")),
+                     sa.Column("transaction_count"), sa.Column("fraud_count"))
+        where = [s.c[d].in_(values) for d, values in active.items()]
+        if need.table == MERCHANT:
+            where.append(s.c.known)
+        group = [s.c[KEY_SOURCE.get(k, k)].label(k) for k in need.keys]
+        return (sa.select(*group, *(typed(sa.func.sum(s.c[MEASURES[m]]), m) for m in need.sums))
+                .where(*where).group_by(*group))
+    return None
