@@ -44,7 +44,7 @@ def _sql(query) -> str:
 
 
 def test_build_made_every_fast_table(available):
-    expected = {"customer_profile", "customer_list", "customer_cells", "customer_mix"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
+    expected = {"customer_profile", "customer_list", "customer_cells", "customer_mix", "customer_months"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
     expected |= {index_name(column) for column in COLUMNS["transactions"]} | {"transactions_by__amount"}
     expected |= {rollup_name(t, dims) for t, rollups in ROLLUPS.items() for dims in rollups}
     expected |= {"transactions_wide", "transactions_by_cell", "customer_holdings", "customer_pairs", *SUMMARIES}
@@ -105,6 +105,8 @@ def test_plan_takes_the_fast_tables_where_it_can(available):
         assert "fast.customer_cells" in sql and "silver.transactions" not in sql, table
         two_hours = _sql(plan(table, Filters(day_of_week=(6,), transaction_hour=(14, 15)), available))
         assert "fast.transactions_by_cell" in two_hours and "silver.transactions" not in two_hours
+        months = _sql(plan(table, Filters(month=(11, 12), merchant_category=("Grocery",), region=("West",)), available))
+        assert "fast.customer_months" in months and "silver.transactions" not in months  # a seasonal brush
     assert "gold.analytics_seasonal_patterns" in _sql(plan("analytics_seasonal_patterns", Filters(), available))
     assert "fast." not in _sql(plan("analytics_seasonal_patterns", one_segment, frozenset()))
 
@@ -177,6 +179,7 @@ def combinations(silver) -> dict[str, Filters]:
         "two days, one hour": Filters(day_of_week=(0, 6), transaction_hour=(11,)),
         "channel and two segments": Filters(channel=("Mobile", "ATM"), customer_segment=segments[:2]),
         "month, category, state": Filters(month=(9,), merchant_category=("Grocery",), state=(states[1],)),
+        "two months, a category group": Filters(month=(11, 12), category_group=("Lifestyle",)),
         "a category, state and segment": Filters(merchant_category=("Healthcare",), state=(states[0],),
                                                  customer_segment=segments[:1]),
         "two channels and two categories": Filters(channel=("Mobile", "ATM"), merchant_category=("Grocery", "Travel")),
@@ -220,7 +223,7 @@ def test_rollups_answer_combinations_exactly(table, conn, silver, combinations, 
         assert copies["a cell and a category"] and copies["two days, one hour"], copies
     if table in CUSTOMER_GRAIN:  # one cell, or channels and categories, with or without customer filters
         mixed = ("a category, state and segment", "two channels and two categories", "a category group and a product",
-                 "a channel, a category, age")
+                 "a channel, a category, age", "month, category, state", "two months, a category group")
         assert all(taken[name] for name in combinations if name.startswith("a cell") and "category" not in name), taken
         assert all(taken[name] for name in mixed), taken
 

@@ -23,6 +23,8 @@ from test_gold import FILTER_CASES, combined_filters, filter_cases  # noqa: F401
 BROAD = {  # single broad filters no gold-shaped table answers (the gold path scans with distinct counts)
     "hours 9-17": Filters(transaction_hour=tuple(range(9, 18))),
     "two products": Filters(product=("Checking Account", "Credit Card")),
+    "two products, named the other way": Filters(product=("Credit Card", "Checking Account"), region=("West",)),
+    "three products": Filters(product=("Checking Account", "Credit Card", "Savings Account")),
     "credit band and income": Filters(credit_score_band=("Good",), income_bracket=("High",)),
     "month and age": Filters(month=(12,), age_group=("35-44",)),
     "channel, weekend": Filters(channel=("Mobile",), day_of_week=(0, 6)),
@@ -105,8 +107,11 @@ def test_needs_read_small_tables_and_count_nothing_distinct(warehouse_url, views
     # a month with an age group: no summary holds both for the heatmap, one pass over the transactions
     assert "silver.transactions" in sql[("TimeHeatmap", "month and age")]
     assert "fast.summary_class_months" in sql[("SeasonalLines", "month and age")]  # the month is its own
-    # two products ("holds both") are not one product held: not the product summaries
-    assert not [k for k, s in sql.items() if k[1] == "two products" and "summary_product" in s]
+    # two products ("holds both", an affinity-matrix cell): the pair summaries; three: one pass
+    assert all("fast.summary_pair_" in s for k, s in sql.items() if k[1] == "two products"), sql
+    for name in ("MerchantSunburst", "MerchantTreemap", "SeasonalLines"):  # with a region: the months' pairs
+        assert "fast.summary_pair_months" in sql[(name, "two products, named the other way")]
+    assert all("summary_p" not in s and "silver.transactions" in s for k, s in sql.items() if k[1] == "three products")
     one = {type(v).__name__: str(plan_need(v.need, Filters(product=("Mortgage",)), available).compile()) for v in views}
     assert all("fast.summary_product_" in s or "__r_prod" in s for s in one.values()), one
 

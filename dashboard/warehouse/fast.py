@@ -19,14 +19,16 @@ there is no second copy of any metric:
   one narrow window read; `transactions_by__amount`, (id, amount) sorted by amount, so that
   window reads a few blocks.
 
-- `customer_cells` and `customer_mix`: per customer and heatmap cell (day, hour), and per customer,
-  channel, category group and category, their 90-day metrics there; the customer-grain tables
-  under one clicked cell, or any channel and category filter, sum them (profiles.py) instead of
-  reading the transactions. `customer_holdings` and `customer_pairs`: the cross-sell's parts per
+- `customer_cells`, `customer_mix` and `customer_months`: per customer and heatmap cell (day, hour),
+  per customer, channel, category group and category, and per customer, month and category, their
+  90-day metrics there; the customer-grain tables under one clicked cell, any channel and category
+  filter, or any month and category filter, sum them (profiles.py) instead of reading the transactions. `customer_holdings` and `customer_pairs`: the cross-sell's parts per
   customer (products held; every two of them), summed for the chosen customers.
 - rollups `<gold table>__r_<keys>` (rollup.py): transaction-grain tables grouped by several more
   keys (region, state and segment together; a heatmap cell's day and hour), summed exactly over
   customer partitions.
+- summaries `summary_*` (summary.py): the transactions' sums by many keys, for the views that draw
+  sums only (their Needs, needs.py; `plan_need`).
 
 `plan()` picks the cheapest exact source for a request (rollup.py says which answer which
 filters); anything the fast tables cannot answer (say, a product on a transaction-grain table,
@@ -42,7 +44,7 @@ import sqlalchemy as sa
 
 from .detail import COLUMNS, CUSTOMER_LIST, KEYS, SORTED_COPIES, DetailDefinitions, index_name, sorted_copy_name
 from .filters import NO_FILTERS, Filters
-from .profiles import (CELL, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, PAIRS, PROFILE,  # noqa: F401 (FAST: build.py reads it here)
+from .profiles import (CELL, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, MONTH_KEYS, MONTHS, PAIRS, PROFILE,  # noqa: F401 (FAST: build.py reads it here)
                        holding_definitions, per_customer)
 from .rollup import ROLLUPS, candidates, rollup_name, rollup_query
 from .seek import bucket_query
@@ -89,13 +91,14 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
         tables[sorted_copy_name(column)] = pairs.order_by(by, key)
     tables[CELLS] = per_customer(plain, CELL)
     tables[MIX] = per_customer(plain, MIX_KEYS)
+    tables[MONTHS] = per_customer(plain, MONTH_KEYS)
     tables.update(holding_definitions(plain))
     tables.update(copy_definitions(silver))
     tables.update(summary_definitions(silver))
     return tables
 
 
-COPIES = frozenset({PROFILE, CELLS, MIX, HOLDINGS, PAIRS, WIDE, BY_CELL})  # what the definitions read
+COPIES = frozenset({PROFILE, CELLS, MIX, MONTHS, HOLDINGS, PAIRS, WIDE, BY_CELL})  # what the definitions read
 
 
 @functools.lru_cache(maxsize=8)

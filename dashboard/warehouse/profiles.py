@@ -9,10 +9,11 @@ Here the profile comes from `fast.customer_profile`, and only the transaction me
 
 - `fast.customer_cells`, per customer and heatmap cell (day, hour): one cell and no other
   transaction filter;
-- `fast.customer_mix`, per customer, channel, category group and merchant category: any filter
-  on those three (several values each) and no other transaction filter. Counts and sums add; a
-  customer's distinct categories are the distinct categories of their kept rows that hold a
-  90-day transaction; the volatility (sample standard deviation) is recombined exactly from
+- `fast.customer_mix`, per customer, channel, category group and merchant category, and
+  `fast.customer_months`, per customer, month, category group and merchant category (a seasonal
+  click or brush): any filter on one table's keys (several values each) and no other transaction
+  filter. Counts and sums add; a customer's distinct categories are the distinct categories of
+  their kept rows that hold a 90-day transaction; the volatility (sample standard deviation) is recombined exactly from
   each row's count, sum and standard deviation (Chan, Golub and LeVeque's pairwise formula);
 - else their transactions, in one pass that also tells who is chosen (no join to rebuild the
   profile).
@@ -37,6 +38,7 @@ FAST = "fast"
 PROFILE = "customer_profile"
 CELLS, CELL = "customer_cells", ("day_of_week", "transaction_hour")  # a heatmap cell
 MIX, MIX_KEYS = "customer_mix", ("merchant_category", "channel", "category_group")
+MONTHS, MONTH_KEYS = "customer_months", ("month", "merchant_category", "category_group")  # a seasonal click or brush
 METRICS = ("n_txn", "volume", "n_categories", "n_mobile", "n_weekend", "volatility")
 HOLDINGS, PAIRS = "customer_holdings", "customer_pairs"  # the cross-sell's per-customer parts
 
@@ -137,6 +139,7 @@ class SummaryDefinitions(FastDefinitions):
         super().__init__(silver)
         self.cells = _table(CELLS, CELL) if CELLS in available else None
         self.mix = _table(MIX, MIX_KEYS) if MIX in available else None
+        self.months = _table(MONTHS, MONTH_KEYS) if MONTHS in available else None
         layout = {name: query.selected_columns for name, query in holding_definitions(GoldDefinitions(silver)).items()}
         self.held, self.paired = (sa.Table(name, sa.MetaData(schema=FAST), *(sa.Column(c.name, c.type) for c in layout[name]))
                                   if name in available else None for name in (HOLDINGS, PAIRS))
@@ -156,8 +159,9 @@ class SummaryDefinitions(FastDefinitions):
         active = {d: v for d, v in f.active().items() if d in TRANSACTION_DIMENSIONS + DATE_DIMENSIONS}
         if self.cells is not None and set(active) == set(CELL) and all(len(v) == 1 for v in active.values()):
             return self.cells, [self.cells.c[d] == active[d][0] for d in CELL]
-        if self.mix is not None and active and set(active) <= set(MIX_KEYS):
-            return self.mix, [self.mix.c[d].in_(v) for d, v in active.items()]
+        for x, keys in ((self.mix, MIX_KEYS), (self.months, MONTH_KEYS)):
+            if x is not None and active and set(active) <= set(keys):
+                return x, [x.c[d].in_(v) for d, v in active.items()]
         return None
 
     def chosen_metrics(self, f: Filters) -> sa.Subquery:
@@ -169,7 +173,7 @@ class SummaryDefinitions(FastDefinitions):
         spread = (sa.func.sum(sa.func.coalesce(x.c.volatility * x.c.volatility * (x.c.n_txn - 1), 0.0))
                   + sa.func.sum(x.c.volume * x.c.volume / x.c.n_txn) - s * s / _f(n))
         volatility = sa.case((n > 1, sa.func.sqrt(sa.func.greatest(_f(spread), 0.0) / _f(n - 1))))
-        if x is self.mix:  # its rows are categories: those with a recent transaction count
+        if x is not self.cells:  # its rows are categories: those with a recent transaction count
             categories = sa.func.count(sa.distinct(sa.case((x.c.n_txn.is_not(None), x.c.merchant_category))))
         else:  # one cell: one row per customer
             categories = sa.func.max(x.c.n_categories)

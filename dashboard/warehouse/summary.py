@@ -11,7 +11,9 @@ size). Each table below pairs the Needs' keys with the dimensions filters set mo
   customer's class: age group, income bracket, credit band, region and segment (any of them, any
   combination: they are one value per customer);
 - the same two key sets with the product held, region and segment: one row per product a customer
-  holds, so a product filter must name one product (several mean "holds all of them").
+  holds, so a product filter must name one product (several mean "holds all of them"); and with
+  two products held (an affinity-matrix cell): one row per pair a customer holds, the filter must
+  name exactly those two.
 
 `known` says whether the transaction's customer is in the customer table: the merchant table
 groups by customer attributes and keeps only those, the time and seasonal tables keep them all.
@@ -36,6 +38,8 @@ SUMMARIES = {
     "summary_product_months": (*MONTHS, "product", "region", "customer_segment"),
     "summary_class_months": (*CLASS, *MONTHS),
     "summary_product_hours": (*HOURS, "product", "region", "customer_segment"),
+    "summary_pair_months": (*MONTHS, "product_1", "product_2", "region", "customer_segment"),
+    "summary_pair_hours": (*HOURS, "product_1", "product_2"),
     "summary_transactions": (*HOURS, *MONTHS, "region", "customer_segment"),
     "summary_class_hours": (*CLASS, *HOURS),
 }
@@ -46,6 +50,10 @@ MEASURES = {"transaction_count": "transaction_count", "fraud_count": "fraud_coun
 def summary_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
     t, c, cp, a = silver["transactions"], silver["customers"], silver["credit_profiles"], silver["accounts"]
     held = sa.select(a.c.customer_id, a.c.product_name).distinct().subquery("held")
+    h1, h2 = held.alias("h1"), held.alias("h2")
+    pairs = (sa.select(h1.c.customer_id, h1.c.product_name.label("product_1"), h2.c.product_name.label("product_2"))
+             .select_from(h1.join(h2, (h1.c.customer_id == h2.c.customer_id) & (h1.c.product_name < h2.c.product_name)))
+             .subquery("pairs"))
     tables = {}
     for name, keys in SUMMARIES.items():
         source = t.outerjoin(c, c.c.customer_id == t.c.customer_id)
@@ -53,8 +61,10 @@ def summary_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
             source = source.outerjoin(cp, cp.c.customer_id == c.c.customer_id)
         if "product" in keys:  # one row per product held
             source = source.join(held, held.c.customer_id == t.c.customer_id)
-        columns = [held.c.product_name.label(k) if k == "product" else cp.c[k] if k == "credit_score_band" else
-                   c.c[k] if k in CUSTOMER_COLUMNS else t.c[k] for k in keys]
+        if "product_1" in keys:  # one row per two products held
+            source = source.join(pairs, pairs.c.customer_id == t.c.customer_id)
+        columns = [held.c.product_name.label(k) if k == "product" else pairs.c[k] if k.startswith("product_") else
+                   cp.c[k] if k == "credit_score_band" else c.c[k] if k in CUSTOMER_COLUMNS else t.c[k] for k in keys]
         known = c.c.customer_id.is_not(None).label("known")
         tables[name] = (sa.select(*columns, known, SUMS["transaction_count"](t).label("transaction_count"),
                                   SUMS["fraud_count"](t).label("fraud_count"), SUMS["total_spend"](t).label("amount"))
@@ -66,14 +76,21 @@ def summary_query(need: Need, filters: Filters, available: frozenset[str]) -> sa
     """The need from the first summary present holding its keys and every filtered dimension, or None."""
     active = filters.active()
     wanted = {KEY_SOURCE.get(k, k) for k in need.keys}
+    products = sorted(set(active.get("product", ())))
     for name, keys in SUMMARIES.items():
-        if name not in available or not wanted <= set(keys) or any(d not in keys for d in active):
+        pair = "product_1" in keys
+        if name not in available or not wanted <= set(keys) or any(d not in keys for d in active if d != "product"):
             continue
-        if "product" in keys and len(active.get("product", ())) != 1:
-            continue  # without one product, every transaction is there once per product its customer holds
+        if len(products) != (2 if pair else 1 if "product" in keys else 0):
+            continue  # otherwise every transaction is there once per product (pair) its customer holds
         s = sa.Table(name, sa.MetaData(schema=FAST), *(sa.Column(k) for k in (*keys, "known", "amount")),
                      sa.Column("transaction_count"), sa.Column("fraud_count"))
-        where = [s.c[d].in_(values) for d, values in active.items()]
+        where = [s.c[d].in_(values) for d, values in active.items() if d != "product"]
+        if pair:  # stored in the database's order of names, which need not be Python's
+            a, b = products
+            where.append(sa.or_(sa.and_(s.c.product_1 == a, s.c.product_2 == b), sa.and_(s.c.product_1 == b, s.c.product_2 == a)))
+        elif products:
+            where.append(s.c.product == products[0])
         if need.table == MERCHANT:
             where.append(s.c.known)
         group = [s.c[KEY_SOURCE.get(k, k)].label(k) for k in need.keys]
