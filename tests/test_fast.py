@@ -44,7 +44,8 @@ def _sql(query) -> str:
 
 
 def test_build_made_every_fast_table(available):
-    expected = {"customer_profile", "customer_list", "customer_cells", "customer_mix", "customer_months"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
+    expected = {"customer_profile", "customer_list", "customer_cells", "customer_cell_categories", "customer_mix",
+                "customer_months"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
     expected |= {index_name(column) for column in COLUMNS["transactions"]} | {"transactions_by__amount"}
     expected |= {rollup_name(t, dims) for t, rollups in ROLLUPS.items() for dims in rollups}
     expected |= {"transactions_wide", "transactions_by_cell", "customer_holdings", "customer_pairs", *SUMMARIES}
@@ -103,8 +104,9 @@ def test_plan_takes_the_fast_tables_where_it_can(available):
         assert "fast.customer_profile" in sql and "silver.transactions" not in sql, table
         sql = _sql(plan(table, cell, available))  # per-customer metrics of the cell, from the cell table
         assert "fast.customer_cells" in sql and "silver.transactions" not in sql, table
-        two_hours = _sql(plan(table, Filters(day_of_week=(6,), transaction_hour=(14, 15)), available))
-        assert "fast.transactions_by_cell" in two_hours and "silver.transactions" not in two_hours
+        rectangle = _sql(plan(table, Filters(day_of_week=(1, 2, 3), transaction_hour=(14, 15)), available))  # a brush
+        assert "fast.customer_cell_categories" in rectangle and "silver.transactions" not in rectangle \
+            and "fast.transactions_" not in rectangle
         months = _sql(plan(table, Filters(month=(11, 12), merchant_category=("Grocery",), region=("West",)), available))
         assert "fast.customer_months" in months and "silver.transactions" not in months  # a seasonal brush
     assert "gold.analytics_seasonal_patterns" in _sql(plan("analytics_seasonal_patterns", Filters(), available))
@@ -219,8 +221,8 @@ def test_rollups_answer_combinations_exactly(table, conn, silver, combinations, 
         assert copies["two products and a region"] and copies["a product and a state"], copies
     elif table in TRANSACTION_GRAIN:  # no rollup holds products: the wide copy
         assert copies["segment and product"], copies
-    if table in CUSTOMER_GRAIN:  # a cell and a category, several days: the cell-sorted copy
-        assert copies["a cell and a category"] and copies["two days, one hour"], copies
+    if table in CUSTOMER_GRAIN:  # a cell and a category: the cell-sorted copy; several days: the cells
+        assert copies["a cell and a category"] and taken["two days, one hour"], (copies, taken)
     if table in CUSTOMER_GRAIN:  # one cell, or channels and categories, with or without customer filters
         mixed = ("a category, state and segment", "two channels and two categories", "a category group and a product",
                  "a channel, a category, age", "month, category, state", "two months, a category group")

@@ -44,8 +44,8 @@ import sqlalchemy as sa
 
 from .detail import COLUMNS, CUSTOMER_LIST, KEYS, SORTED_COPIES, DetailDefinitions, index_name, sorted_copy_name
 from .filters import NO_FILTERS, Filters
-from .profiles import (CELL, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, MONTH_KEYS, MONTHS, PAIRS, PROFILE,  # noqa: F401 (FAST: build.py reads it here)
-                       holding_definitions, per_customer)
+from .profiles import (CELL, CELL_CATEGORIES, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, MONTH_KEYS, MONTHS, PAIRS, PROFILE,  # noqa: F401 (FAST: build.py reads it here)
+                       cell_categories, holding_definitions, per_customer)
 from .rollup import ROLLUPS, candidates, rollup_name, rollup_query
 from .seek import bucket_query
 from .gold import LIVE, GoldDefinitions, gold_query
@@ -90,6 +90,7 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
         pairs, by, key = lists.pairs("transactions", NO_FILTERS, column)
         tables[sorted_copy_name(column)] = pairs.order_by(by, key)
     tables[CELLS] = per_customer(plain, CELL)
+    tables[CELL_CATEGORIES] = cell_categories(plain)
     tables[MIX] = per_customer(plain, MIX_KEYS)
     tables[MONTHS] = per_customer(plain, MONTH_KEYS)
     tables.update(holding_definitions(plain))
@@ -98,7 +99,7 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
     return tables
 
 
-COPIES = frozenset({PROFILE, CELLS, MIX, MONTHS, HOLDINGS, PAIRS, WIDE, BY_CELL})  # what the definitions read
+COPIES = frozenset({PROFILE, CELLS, CELL_CATEGORIES, MIX, MONTHS, HOLDINGS, PAIRS, WIDE, BY_CELL})  # what the definitions read
 
 
 @functools.lru_cache(maxsize=8)

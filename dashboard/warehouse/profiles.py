@@ -7,8 +7,9 @@ chosen transaction in the whole period (their 90-day metrics may then be zero). 
 definition joins customers, credit profiles, accounts, contacts and every transaction again.
 Here the profile comes from `fast.customer_profile`, and only the transaction metrics from
 
-- `fast.customer_cells`, per customer and heatmap cell (day, hour): one cell and no other
-  transaction filter;
+- `fast.customer_cells`, per customer and heatmap cell (day, hour): any days and hours (a click or
+  a brushed rectangle) and no other transaction filter; a customer's distinct categories over
+  several cells from `fast.customer_cell_categories` (their 90 days' categories per cell);
 - `fast.customer_mix`, per customer, channel, category group and merchant category, and
   `fast.customer_months`, per customer, month, category group and merchant category (a seasonal
   click or brush): any filter on one table's keys (several values each) and no other transaction
@@ -37,6 +38,7 @@ from .schema import SILVER_TABLES
 FAST = "fast"
 PROFILE = "customer_profile"
 CELLS, CELL = "customer_cells", ("day_of_week", "transaction_hour")  # a heatmap cell
+CELL_CATEGORIES = "customer_cell_categories"  # the categories of each customer's 90 days per cell
 MIX, MIX_KEYS = "customer_mix", ("merchant_category", "channel", "category_group")
 MONTHS, MONTH_KEYS = "customer_months", ("month", "merchant_category", "category_group")  # a seasonal click or brush
 METRICS = ("n_txn", "volume", "n_categories", "n_mobile", "n_weekend", "volatility")
@@ -60,6 +62,14 @@ def present_with_metrics(plain: GoldDefinitions, t, conditions: list, keys: tupl
     on = sa.and_(*(m.c[k] == present.c[k] for k in keys), m.c.customer_id == present.c.customer_id)
     return (sa.select(*(present.c[k] for k in keys), present.c.customer_id, *(m.c[n] for n in METRICS))
             .select_from(present.outerjoin(m, on)))
+
+
+def cell_categories(plain: GoldDefinitions) -> sa.Select:
+    """(cell, customer, category) of every transaction in the last 90 days, once each, sorted by cell: a
+    customer's distinct categories over several cells (a brushed rectangle) are those of its rows."""
+    t = plain.t
+    keys = (*(t.c[k] for k in CELL), t.c.customer_id, t.c.merchant_category)
+    return sa.select(*keys).where(t.c.transaction_date >= plain._window_start()).distinct().order_by(*keys)
 
 
 def holding_definitions(plain: GoldDefinitions) -> dict[str, sa.Select]:
@@ -138,6 +148,8 @@ class SummaryDefinitions(FastDefinitions):
     def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, available: frozenset[str] = frozenset()):
         super().__init__(silver)
         self.cells = _table(CELLS, CELL) if CELLS in available else None
+        self.cell_categories = (sa.Table(CELL_CATEGORIES, sa.MetaData(schema=FAST), *(sa.Column(c) for c in (
+            *CELL, "customer_id", "merchant_category"))) if CELL_CATEGORIES in available else None)
         self.mix = _table(MIX, MIX_KEYS) if MIX in available else None
         self.months = _table(MONTHS, MONTH_KEYS) if MONTHS in available else None
         layout = {name: query.selected_columns for name, query in holding_definitions(GoldDefinitions(silver)).items()}
@@ -157,8 +169,9 @@ class SummaryDefinitions(FastDefinitions):
     def _summary(self, f: Filters) -> tuple[sa.Table, list] | None:
         """The per-customer table answering `f`'s transaction filter, and its conditions on it."""
         active = {d: v for d, v in f.active().items() if d in TRANSACTION_DIMENSIONS + DATE_DIMENSIONS}
-        if self.cells is not None and set(active) == set(CELL) and all(len(v) == 1 for v in active.values()):
-            return self.cells, [self.cells.c[d] == active[d][0] for d in CELL]
+        if self.cells is not None and active and set(active) <= set(CELL) and (
+                self.cell_categories is not None or set(active) == set(CELL) and all(len(v) == 1 for v in active.values())):
+            return self.cells, [self.cells.c[d].in_(v) for d, v in active.items()]  # one cell, or several
         for x, keys in ((self.mix, MIX_KEYS), (self.months, MONTH_KEYS)):
             if x is not None and active and set(active) <= set(keys):
                 return x, [x.c[d].in_(v) for d, v in active.items()]
@@ -175,10 +188,23 @@ class SummaryDefinitions(FastDefinitions):
         volatility = sa.case((n > 1, sa.func.sqrt(sa.func.greatest(_f(spread), 0.0) / _f(n - 1))))
         if x is not self.cells:  # its rows are categories: those with a recent transaction count
             categories = sa.func.count(sa.distinct(sa.case((x.c.n_txn.is_not(None), x.c.merchant_category))))
-        else:  # one cell: one row per customer
+        elif self.cell_categories is None:  # one cell: one row per customer
             categories = sa.func.max(x.c.n_categories)
-        return (sa.select(x.c.customer_id, n.label("n_txn"), s.label("volume"),
-                          categories.label("n_categories"),
-                          sa.func.sum(x.c.n_mobile).label("n_mobile"), sa.func.sum(x.c.n_weekend).label("n_weekend"),
-                          volatility.label("volatility"))
-                .where(*where, *self._among_chosen(x, f)).group_by(x.c.customer_id).subquery("txn"))
+        else:  # any cells: counted from the categories table (below)
+            categories = sa.null()
+        metrics = (sa.select(x.c.customer_id, n.label("n_txn"), s.label("volume"), categories.label("n_categories"),
+                             sa.func.sum(x.c.n_mobile).label("n_mobile"), sa.func.sum(x.c.n_weekend).label("n_weekend"),
+                             volatility.label("volatility"))
+                   .where(*where, *self._among_chosen(x, f)).group_by(x.c.customer_id))
+        if x is self.cells and self.cell_categories is not None:
+            return self._with_categories(metrics.subquery("cells"), f)
+        return metrics.subquery("txn")
+
+    def _with_categories(self, m: sa.Subquery, f: Filters) -> sa.Subquery:
+        """The cells' metrics `m` with each customer's distinct categories there (NULL when none is recent)."""
+        c = self.cell_categories
+        cats = (sa.select(c.c.customer_id, sa.func.count(sa.distinct(c.c.merchant_category)).label("n"))
+                .where(*(c.c[d].in_(v) for d, v in f.active().items() if d in CELL), *self._among_chosen(c, f))
+                .group_by(c.c.customer_id).subquery("categories"))
+        return (sa.select(*(cats.c.n.label(col.name) if col.name == "n_categories" else col for col in m.c))
+                .select_from(m.outerjoin(cats, cats.c.customer_id == m.c.customer_id)).subquery("txn"))
