@@ -21,8 +21,10 @@ there is no second copy of any metric:
 
 - `customer_cells`, `customer_mix` and `customer_months`: per customer and heatmap cell (day, hour),
   per customer, channel, category group and category, and per customer, month and category, their
-  90-day metrics there; the customer-grain tables under one clicked cell, any channel and category
-  filter, or any month and category filter, sum them (profiles.py) instead of reading the transactions. `customer_holdings` and `customer_pairs`: the cross-sell's parts per
+  90-day metrics there (`customer_cell_categories`: their 90 days' categories per cell); the
+  customer-grain tables under any days and hours, any channel and category filter, or any month
+  and category filter, sum them (profiles.py) instead of reading the transactions.
+  `customer_holdings` and `customer_pairs`: the cross-sell's parts per
   customer (products held; every two of them), summed for the chosen customers.
 - rollups `<gold table>__r_<keys>` (rollup.py): transaction-grain tables grouped by several more
   keys (region, state and segment together; a heatmap cell's day and hour), summed exactly over
