@@ -114,6 +114,9 @@ def test_needs_read_small_tables_and_count_nothing_distinct(warehouse_url, views
     assert all("summary_p" not in s and "silver.transactions" in s for k, s in sql.items() if k[1] == "three products")
     one = {type(v).__name__: str(plan_need(v.need, Filters(product=("Mortgage",)), available).compile()) for v in views}
     assert all("fast.summary_product_" in s or "__r_prod" in s for s in one.values()), one
+    with_group = Filters(category_group=("Lifestyle",), product=("Mortgage",))  # a sunburst ring, a product
+    assert all("fast.summary_product_" in str(plan_need(v.need, with_group.without(*v.own), available).compile())
+               for v in views)
 
 
 def test_a_need_of_a_customer_grain_table_or_of_a_distinct_count_is_refused():

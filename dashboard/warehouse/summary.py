@@ -10,7 +10,8 @@ size). Each table below pairs the Needs' keys with the dimensions filters set mo
 - the heatmap's and the channel chart's keys, or the seasonal and merchant views' keys, with the
   customer's class: age group, income bracket, credit band, region and segment (any of them, any
   combination: they are one value per customer);
-- the same two key sets with the product held, region and segment: one row per product a customer
+- the same two key sets (the hours' with the category group) with the product held, region and
+  segment: one row per product a customer
   holds, so a product filter must name one product (several mean "holds all of them"); and with
   two products held (an affinity-matrix cell): one row per pair a customer holds, the filter must
   name exactly those two.
@@ -37,7 +38,7 @@ MONTHS = ("month", "category_group", "merchant_category")
 SUMMARIES = {
     "summary_product_months": (*MONTHS, "product", "region", "customer_segment"),
     "summary_class_months": (*CLASS, *MONTHS),
-    "summary_product_hours": (*HOURS, "product", "region", "customer_segment"),
+    "summary_product_hours": (*HOURS, "category_group", "product", "region", "customer_segment"),
     "summary_pair_months": (*MONTHS, "product_1", "product_2", "region", "customer_segment"),
     "summary_pair_hours": (*HOURS, "product_1", "product_2"),
     "summary_transactions": (*HOURS, *MONTHS, "region", "customer_segment"),
