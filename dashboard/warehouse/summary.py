@@ -11,10 +11,9 @@ size). Each table below pairs the Needs' keys with the dimensions filters set mo
   customer's class: age group, income bracket, credit band, region and segment (any of them, any
   combination: they are one value per customer);
 - the same two key sets (the hours' with the category group) with the product held, region and
-  segment: one row per product a customer
-  holds, so a product filter must name one product (several mean "holds all of them"); and with
-  two products held (an affinity-matrix cell): one row per pair a customer holds, the filter must
-  name exactly those two.
+  segment: one row per product a customer holds, so a product filter must name one product
+  (several mean "holds all of them"); and with two products held (an affinity-matrix cell): one
+  row per pair a customer holds, the filter must name exactly those two.
 
 `known` says whether the transaction's customer is in the customer table: the merchant table
 groups by customer attributes and keeps only those, the time and seasonal tables keep them all.
