@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from .choice import SUMS, CUSTOMER_COLUMNS
 from .filters import Filters
+from .gold import GoldDefinitions
 from .needs import KEY_SOURCE, Need, typed
 from .profiles import FAST
 from .rollup import MERCHANT
@@ -48,12 +49,10 @@ MEASURES = {"transaction_count": "transaction_count", "fraud_count": "fraud_coun
 
 
 def summary_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
-    t, c, cp, a = silver["transactions"], silver["customers"], silver["credit_profiles"], silver["accounts"]
-    held = sa.select(a.c.customer_id, a.c.product_name).distinct().subquery("held")
-    h1, h2 = held.alias("h1"), held.alias("h2")
-    pairs = (sa.select(h1.c.customer_id, h1.c.product_name.label("product_1"), h2.c.product_name.label("product_2"))
-             .select_from(h1.join(h2, (h1.c.customer_id == h2.c.customer_id) & (h1.c.product_name < h2.c.product_name)))
-             .subquery("pairs"))
+    t, c, cp = silver["transactions"], silver["customers"], silver["credit_profiles"]
+    plain = GoldDefinitions(silver)
+    held = plain.holdings().subquery("held")  # the cross-sell's own parts: a row per product held, per two
+    pairs = plain.pairs(held)
     tables = {}
     for name, keys in SUMMARIES.items():
         source = t.outerjoin(c, c.c.customer_id == t.c.customer_id)
