@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 spec = importlib.util.spec_from_file_location("sequence", {crossfilter!r})
 sequence_module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(sequence_module)
-apply, click_sequence, _run_query = sequence_module.apply, sequence_module.click_sequence, sequence_module._run_query
+apply, click_sequence, clear_answers = sequence_module.apply, sequence_module.click_sequence, sequence_module.clear_answers
 import dashboard
 from dashboard.app import dashboard_views
 from dashboard.data import DataStore
@@ -46,7 +46,7 @@ with ThreadPoolExecutor(len(views)) as pool:
         if broad:
             store.clear()
         apply(store, sequence[int(line)])
-        _run_query.clear()
+        clear_answers()
         start = time.perf_counter()
         for view, frame in zip(views, pool.map(ask, views)):
             view.transform(frame)

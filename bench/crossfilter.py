@@ -32,9 +32,13 @@ from dashboard.app import dashboard_views
 from dashboard.data import DataStore
 
 try:
-    from dashboard.queries import _run_query
-except ImportError:  # a checkout from before queries.py was split from data.py (bench.alternate's "before")
-    from dashboard.data import _run_query
+    from dashboard.queries import clear_answers
+except ImportError:  # an older checkout (bench.alternate's "before"): one cache, in queries.py or data.py
+    try:
+        from dashboard.queries import _run_query
+    except ImportError:
+        from dashboard.data import _run_query
+    clear_answers = _run_query.clear
 from dashboard.engines import shared_engine
 from dashboard.warehouse.gold import gold_query
 from dashboard.warehouse.schema import GOLD
@@ -124,7 +128,7 @@ def run(url: str, changes: int = 50, seed: int = 7, ways: tuple[str, ...] = ("ou
     views = [v for _, items in dashboard_views(drawn_store) for v in items]
     data_store, bare = DataStore(url), DataStore(url)
     sequence = click_sequence(data_store, changes, seed)
-    _run_query.clear()
+    clear_answers()
     with ThreadPoolExecutor(max_workers=len(views)) as pool:
         for i, change in enumerate(sequence):
             slow_ways = compare is None or i < compare
@@ -148,7 +152,7 @@ def run(url: str, changes: int = 50, seed: int = 7, ways: tuple[str, ...] = ("ou
         if "ours" in ways:  # the same sequence with an empty cache before every change
             for change in sequence:
                 apply(data_store, change)
-                _run_query.clear()
+                clear_answers()
                 start = time.perf_counter()
                 _ours_data(data_store, views, pool)
                 timed["ours_uncached"].append(1000 * (time.perf_counter() - start))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 
 import pandas as pd
 import panel as pn
@@ -20,10 +21,11 @@ from .config import WarehouseError
 from .engines import connect, fast_tables
 from .shared_cache import cached
 from .warehouse.detail import count_query, index_query, page_query, wants_index
-from .warehouse.fast import plan, plan_need
+from .warehouse.fast import CUSTOMER_GRAIN, plan, plan_need, plan_together, shares_profile
 from .warehouse.filters import Filters
 from .warehouse.needs import Need
 from .warehouse.schema import SILVER_TABLES
+from .warehouse.together import split
 
 ENV_QUERY_TIMEOUT = "DASHBOARD_QUERY_TIMEOUT_S"
 DEFAULT_QUERY_TIMEOUT_S = 60.0
@@ -55,16 +57,43 @@ def _run_query(url: str, stamp: str, table: str, key: tuple, need: Need | None =
 def _answer(url: str, table: str, filters: Filters, running: tuple, need: Need | None) -> pd.DataFrame:
     """Through the fast tables present (fast or plain, the answer is the same). A query that failed
     after some of them vanished (a rebuild drops them until it has its own) is planned again."""
-    def planned(available):
-        return plan(table, filters, available) if need is None else plan_need(need, filters, available)
+    def answer(available):
+        if need is None and shares_profile(table, filters):
+            return _together(url, filters, running, available)[table]
+        return _read(url, plan(table, filters, available) if need is None else plan_need(need, filters, available), running)
 
     available = fast_tables(url)
     try:
-        return _read(url, planned(available), running)
+        return answer(available)
     except (sa.exc.DBAPIError, pd.errors.DatabaseError):  # pandas wraps the driver's error
         if (now := fast_tables(url, max_age=0)) >= available:
             raise
-        return _read(url, planned(now), running)
+        return answer(now)
+
+
+_TOGETHER: OrderedDict[tuple, dict] = OrderedDict()  # (url, stamp, key, fast tables) -> the four frames, newest last
+_TOGETHER_KEPT = 16  # enough for the states of a few changes: a table not asked with its siblings is asked soon after
+_TOGETHER_LOCK = threading.Lock()
+
+
+def _together(url: str, filters: Filters, running: tuple, available: frozenset) -> dict[str, pd.DataFrame]:
+    """The four customer-grain tables of a state, from one statement (warehouse/together.py) run by the
+    first of them to ask; the others, asking at the same time or soon after, take their frame from it."""
+    name = (url, running[1], running[3], available)
+    with _IN_FLIGHT_LOCK:
+        lock = _IN_FLIGHT.setdefault(("together", *name), threading.Lock())
+    with lock:
+        with _TOGETHER_LOCK:
+            frames = _TOGETHER.get(name)
+        if frames is None:
+            query, columns = plan_together(filters, available)
+            frames = split(_read(url, query, running), CUSTOMER_GRAIN, columns)
+        with _TOGETHER_LOCK:
+            _TOGETHER[name] = frames
+            _TOGETHER.move_to_end(name)
+            while len(_TOGETHER) > _TOGETHER_KEPT:
+                _TOGETHER.popitem(last=False)
+        return frames
 
 
 @pn.cache(max_items=512, policy="LRU")
@@ -87,6 +116,13 @@ def _run_index(url: str, stamp: str, key: tuple, sort: str, descending: bool, av
     return cached(lambda: _read(url, query), "index", url, stamp, key, sort, descending)
 
 
+def clear_answers() -> None:
+    """Forget this process's answers (a benchmark's cold start; a test's fresh warehouse)."""
+    _run_query.clear()
+    with _TOGETHER_LOCK:
+        _TOGETHER.clear()
+
+
 _RUNNING: dict[tuple, sa.Connection] = {}  # gold queries in the database now, by (url, stamp, table, key, need)
 _CANCELLED: set[tuple] = set()
 _RUNNING_LOCK = threading.Lock()
@@ -105,7 +141,7 @@ def _read(url: str, query: sa.Select, running: tuple | None = None) -> pd.DataFr
             with _RUNNING_LOCK:
                 _RUNNING[running] = conn
         try:
-            return pd.read_sql(query, conn)
+            return pd.read_sql_query(query, conn)  # not read_sql: it first asks whether the query names a table
         except Exception:
             if not timer.is_alive():  # the timer fired: it was us who stopped the query
                 raise WarehouseError(f"the query took longer than {timeout:g} s and was cancelled; narrow the "

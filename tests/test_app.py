@@ -51,7 +51,7 @@ def test_the_first_start_serves_once_readable_before_the_fast_tables(tmp_path, m
     polls = []  # no server here: the waiting page's poll is called by the test
     monkeypatch.setattr(pn.state, "add_periodic_callback",
                         lambda callback, period: polls.append(callback) or types.SimpleNamespace(stop=lambda: None))
-    queries._run_query.clear()
+    queries.clear_answers()
     url = database_url()
     try:
         assert app.needs_first_build(url)
@@ -73,4 +73,4 @@ def test_the_first_start_serves_once_readable_before_the_fast_tables(tmp_path, m
     with engines.connect(url) as conn, pytest.raises(sa.exc.DBAPIError):  # read-only again
         conn.exec_driver_sql("CREATE TABLE scratch (x INTEGER)")
     engines.forget(url)
-    queries._run_query.clear()
+    queries.clear_answers()

@@ -63,7 +63,7 @@ def test_readable_before_the_fast_tables_and_exact_with_and_without_them(tmp_pat
     assert report.fast_current and 0 < report.readable_seconds < report.seconds
     available = engines.fast_tables(url, max_age=0)  # read-only again: the build's engine is handed back
     assert PROFILE in available
-    queries._run_query.clear()  # the answers above were cached without the fast tables
+    queries.clear_answers()  # the answers above were cached without the fast tables
     assert_answers_are_the_plain_definitions(url, "with the fast tables")
     assert f"{FAST}." in str(plan(GOLD_TABLES[0], CASES[2], available).compile())
     engines.forget(url)
@@ -134,6 +134,6 @@ def test_a_rebuild_during_the_fast_phase_keeps_stale_fast_tables_out(rebuild_url
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    queries._run_query.clear()
+    queries.clear_answers()
     yield
-    queries._run_query.clear()
+    queries.clear_answers()

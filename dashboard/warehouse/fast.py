@@ -54,6 +54,7 @@ from .gold import LIVE, GoldDefinitions, gold_query
 from .needs import Need, scan, summed
 from .schema import GOLD, GOLD_COLUMNS
 from .summary import summary_definitions, summary_query
+from .together import together_query
 from .wide import BY_CELL, WIDE, CopyDefinitions, copy_definitions
 
 CUSTOMER_GRAIN = ("analytics_customer_behavior_clusters", "analytics_product_cross_sell_patterns",
@@ -124,6 +125,19 @@ def plan_need(need: Need, filters: Filters, available: frozenset[str]) -> sa.Sel
         return query
     definitions = _definitions(available & COPIES) if PROFILE in available else LIVE
     return scan(need, filters, definitions)
+
+
+def shares_profile(table: str, filters: Filters) -> bool:
+    """Whether `plan_together` answers `table` under `filters`: a customer-grain table under a transaction
+    filter (no table of theirs answers one: each aggregates a customer profile computed for the state)."""
+    return table in CUSTOMER_GRAIN and filters.has_transaction_filter
+
+
+def plan_together(filters: Filters, available: frozenset[str]) -> tuple[sa.CompoundSelect, list]:
+    """The four customer-grain tables under `filters` in one statement (together.py), through the fast
+    tables present, and their columns."""
+    definitions = _definitions(available & COPIES) if PROFILE in available else LIVE
+    return together_query(CUSTOMER_GRAIN, filters, definitions)
 
 
 def plan(table: str, filters: Filters, available: frozenset[str]) -> sa.Select:

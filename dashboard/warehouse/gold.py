@@ -9,6 +9,8 @@ Every metric is defined in docs/metrics.md.
 """
 from __future__ import annotations
 
+import copy
+
 import sqlalchemy as sa
 
 from .choice import SUMS, Choice, _avg, _count_if, _f, _int_sum, _ratio
@@ -20,9 +22,30 @@ class GoldDefinitions(Choice):
     """The seven definitions bound to one set of silver tables (the live ones, or a build's staging
     copies); see Choice for `by`."""
 
+    _shared: tuple[Filters, sa.CTE] | None = None  # set by `sharing`
+
+    def sharing(self, f: Filters) -> GoldDefinitions:
+        """A copy of these definitions whose customer profile under `f` is one named CTE, so that the four
+        customer-grain tables in one statement (together.py) choose the customers and sum their metrics once."""
+        other = copy.copy(self)
+        other._shared = (f, self.customer_profile(f).element.cte("shared_profile"))
+        return other
+
+    def profile_of(self, f: Filters) -> sa.FromClause:
+        """What the customer-grain tables aggregate: `customer_profile(f)`, or the CTE `sharing` named for it."""
+        if self._shared is not None and self._shared[0] == f:
+            return self._shared[1]
+        return self.customer_profile(f)
+
+    def chosen_customers(self, f: Filters) -> sa.Select:
+        """The ids of the customers `f` chooses (the rows of `profile_of(f)`)."""
+        if self._shared is not None and self._shared[0] == f:
+            return sa.select(self._shared[1].c.customer_id)
+        return sa.select(self.c.c.customer_id).where(*self._customer_conditions(f))
+
     # -- the seven definitions -------------------------------------------------------------------
     def behavior_clusters(self, f: Filters) -> sa.Select:
-        p = self.customer_profile(f)
+        p = self.profile_of(f)
         keys = (p.c.customer_segment, p.c.age_group, p.c.income_bracket)
         return sa.select(
             *keys, sa.func.count().label("customer_count"),
@@ -58,7 +81,7 @@ class GoldDefinitions(Choice):
     def product_cross_sell(self, f: Filters) -> sa.Select:
         # Named once (a CTE): the holdings, the pairs and the total all read who is chosen, which under a
         # transaction filter is a pass over per-customer metrics the database would otherwise make three times.
-        who = sa.select(self.c.c.customer_id).where(*self._customer_conditions(f)).cte("chosen")
+        who = self.chosen_customers(f).cte("chosen")
         chosen = sa.select(who.c.customer_id)
         holding = self.holdings(chosen).cte("holding")
         pairs = self.pairs(holding, chosen)
@@ -109,7 +132,7 @@ class GoldDefinitions(Choice):
         ], keys)
 
     def credit_behavior(self, f: Filters) -> sa.Select:
-        p = self.customer_profile(f)
+        p = self.profile_of(f)
         keys = (p.c.credit_score_band, p.c.income_bracket, p.c.customer_segment)
         return sa.select(
             *keys, sa.func.count().label("customer_count"), _avg(p.c.credit_score).label("avg_credit_score"),
@@ -125,7 +148,7 @@ class GoldDefinitions(Choice):
         ).group_by(*keys)
 
     def geographic_clustering(self, f: Filters) -> sa.Select:
-        p = self.customer_profile(f)
+        p = self.profile_of(f)
         n = sa.func.count()
         return sa.select(
             p.c.state, p.c.city, n.label("customer_count"), _avg(p.c.credit_score).label("avg_credit_score"),

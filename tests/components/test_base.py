@@ -198,7 +198,7 @@ def test_cancel_stops_the_query_in_the_database_and_retry_asks_again(warehouse_u
     # a statement DuckDB would run for minutes, in place of the treemap's query
     slow = sa.text("SELECT sum(i % 7) AS s FROM range(100000000000) t(i)")
     monkeypatch.setattr(queries, "plan_need", lambda need, filters, available: slow)  # the treemap asks its sums
-    queries._run_query.clear()  # an earlier test's answer must not come from the cache
+    queries.clear_answers()  # an earlier test's answer must not come from the cache
 
     async def run():
         update = asyncio.ensure_future(_update(store, [treemap])._run())
