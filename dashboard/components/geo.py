@@ -161,16 +161,17 @@ HOVER_FORMAT = {"avg_credit_score": _score, "avg_annual_income": money, "avg_clv
 Z_LIMIT = 2.5  # colour range ±2.5 standard deviations
 
 
-def row_zscores(values: pd.Series, higher_is_better: bool) -> pd.Series:
+def row_zscores(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
     """Standard score of each city within one metric row (population sd), signed so that + is better.
 
     NaN values stay NaN and are left out of the mean/sd; a row without spread scores 0."""
-    mean, sd = values.mean(), values.std(ddof=0)
-    if pd.isna(sd) or sd == 0:
-        z = values.where(values.isna(), 0.0)
+    known = values[~np.isnan(values)]
+    sd = known.std() if len(known) else np.nan
+    if np.isnan(sd) or sd == 0:
+        z = np.where(np.isnan(values), np.nan, 0.0)
     else:
-        z = (values - mean) / sd
-    return (z if higher_is_better else -z).astype(float)
+        z = (values - known.mean()) / sd
+    return z if higher_is_better else -z
 
 
 class GeoMetricsHeatmap(BokehView):
@@ -197,15 +198,19 @@ class GeoMetricsHeatmap(BokehView):
         columns = ["state", "city", "location", "customer_count", "metric", "metric_label", "value", "zscore"]
         if not METRICS:
             return pd.DataFrame(columns=columns)
-        n = len(top)  # one row per (metric, city), metric by metric
-        out = pd.concat([top[["state", "city", "customer_count"]]] * len(METRICS), ignore_index=True)
-        out.insert(2, "location", [city_label(c, s) for c, s in zip(top["city"], top["state"])] * len(METRICS))
-        out["metric"] = np.repeat([column for column, *_ in METRICS], n)
-        out["metric_label"] = np.repeat([label for _, label, *_ in METRICS], n)
-        out["value"] = np.concatenate([top[column].astype(float).to_numpy() for column, *_ in METRICS])
-        out["zscore"] = np.concatenate([row_zscores(top[column].astype(float), better).to_numpy()
-                                        for column, _, _, better in METRICS])
-        return out[columns]
+        # one row per (metric, city), metric by metric: built from arrays (a hundred rows)
+        k, values = len(METRICS), [top[column].to_numpy(dtype=float, na_value=np.nan) for column, *_ in METRICS]
+        return pd.DataFrame({
+            "state": pd.Series(top["state"].tolist() * k, dtype=top["state"].dtype),
+            "city": pd.Series(top["city"].tolist() * k, dtype=top["city"].dtype),
+            "location": pd.Series([city_label(c, s) for c, s in zip(top["city"].tolist(), top["state"].tolist())] * k,
+                                  dtype="str"),
+            "customer_count": np.tile(top["customer_count"].to_numpy(), k),
+            "metric": pd.Series(np.repeat([column for column, *_ in METRICS], len(top)), dtype="str"),
+            "metric_label": pd.Series(np.repeat([label for _, label, *_ in METRICS], len(top)), dtype="str"),
+            "value": np.concatenate(values),
+            "zscore": np.concatenate([row_zscores(v, better) for v, (*_, better) in zip(values, METRICS)])},
+            columns=columns)
 
     def summarize(self, df: pd.DataFrame) -> str:
         return f"the {df['location'].nunique():,} largest cities"

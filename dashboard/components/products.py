@@ -9,6 +9,7 @@ mapper with round ticks and a colour for "nobody" (0) apart from "not a pair" (t
 """
 from __future__ import annotations
 
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -46,13 +47,12 @@ class _CrossSell(BokehView):
                 self._known = [str(p) for p in self.store.options("product")]
             except Exception:  # a warehouse with gold tables only: the products come with the data
                 self._known = []
-        return sorted(set(self._known) | set(df["product_1"]) | set(df["product_2"]))
+        return sorted(set(self._known) | set(df["product_1"].tolist()) | set(df["product_2"].tolist()))
 
     @staticmethod
     def categories(df: pd.DataFrame) -> dict[str, str]:
-        pairs = pd.concat([df[["product_1", "category_1"]].set_axis(["p", "c"], axis=1),
-                           df[["product_2", "category_2"]].set_axis(["p", "c"], axis=1)])
-        found = dict(zip(pairs["p"], pairs["c"]))
+        found = dict(zip(df["product_1"].tolist(), df["category_1"].tolist()))
+        found.update(zip(df["product_2"].tolist(), df["category_2"].tolist()))  # a product's last pair names it
         return {**{p: c for p, (c, _) in ref.PRODUCTS.items()}, **found}
 
 
@@ -89,26 +89,28 @@ class CrossSellNetwork(_CrossSell):
                  (BALANCE, "@balance_label")]
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
-        holders = relative_holders(df)
+        holders = relative_holders(df).to_dict()
         self.nodes = self._node_table(df, holders)
         edges = df[df["customer_count"] >= self.min_customers]
-        edges = edges.sort_values(["customer_count", "product_1", "product_2"], ascending=[False, True, True],
-                                  kind="stable").head(self.top_pairs)
-        edges = edges[PAIR_COLUMNS].reset_index(drop=True)
-        edges["holders_index_1"] = edges["product_1"].map(holders).astype(float)
-        edges["holders_index_2"] = edges["product_2"].map(holders).astype(float)
+        # most customers first, then by the two names (a pair is unique): the top `top_pairs`
+        order = np.lexsort((edges["product_2"].to_numpy(object), edges["product_1"].to_numpy(object),
+                            -edges["customer_count"].to_numpy(float)))[:self.top_pairs]
+        edges = edges[PAIR_COLUMNS].iloc[order].reset_index(drop=True)
+        for i in (1, 2):
+            edges[f"holders_index_{i}"] = np.array([holders.get(p, np.nan) for p in edges[f"product_{i}"].tolist()], float)
         return edges
 
-    def _node_table(self, df: pd.DataFrame, holders: pd.Series) -> pd.DataFrame:
+    def _node_table(self, df: pd.DataFrame, holders: dict[str, float]) -> pd.DataFrame:
         """Every product on the circle (sorted, clockwise from the top) with its category and holders."""
         products = self.products(df)
         categories = self.categories(df)
         theta = np.pi / 2 - 2 * np.pi * np.arange(len(products)) / max(len(products), 1)
+        paired = Counter(df["product_1"].tolist()) + Counter(df["product_2"].tolist())  # a pair names two products
         return pd.DataFrame({
             "product": products, "category": [categories.get(p, "OTHER") for p in products],
             "x": np.cos(theta), "y": np.sin(theta),
             "holders_index": [holders.get(p, np.nan) for p in products],
-            "pairs": [int(((df["product_1"] == p) | (df["product_2"] == p)).sum()) for p in products],
+            "pairs": [paired.get(p, 0) for p in products],
         })
 
     def summarize(self, df: pd.DataFrame) -> str:
