@@ -41,6 +41,8 @@ views = [v for _, items in dashboard_views(store) for v in items]
 ask = lambda v: store.fetch(v.table, v.own, need=v.need) if getattr(v, "need", None) else store.fetch(v.table, v.own)
 broad = {broad}
 sequence = sequence_module.broad_states(store) if broad else click_sequence(store, {changes}, {seed})
+# as the views' requests do (components/base.py): every view says what it will ask, then all ask at once
+expect = getattr(store, "expect", lambda *args: None)
 with ThreadPoolExecutor(len(views)) as pool:
     for line in sys.stdin:
         if broad:
@@ -48,6 +50,8 @@ with ThreadPoolExecutor(len(views)) as pool:
         apply(store, sequence[int(line)])
         clear_answers()
         start = time.perf_counter()
+        for v in views:
+            expect(v.table, v.own, None, getattr(v, "need", None))
         for view, frame in zip(views, pool.map(ask, views)):
             view.transform(frame)
         print(json.dumps([1000 * (time.perf_counter() - start), sorted(store.filters().active())]), flush=True)

@@ -96,6 +96,8 @@ def ask(store: DataStore, view):
 
 
 def _ours_data(store: DataStore, views: list, pool: ThreadPoolExecutor) -> None:
+    for view in views:  # as the views' requests do: each says what it will ask, then all ask at once
+        store.expect(view.table, view.own, need=view.need)
     frames = pool.map(lambda v: ask(store, v), views)
     for view, frame in zip(views, frames):
         view.transform(frame)

@@ -14,7 +14,7 @@ import param
 
 from .config import WarehouseError, database_url, describe_connect_error, duckdb_path, mask_url
 from .engines import connect
-from .queries import _distinct_values, _query_once, _read_build_info, _run_detail, cancel_query
+from .queries import _distinct_values, _query_once, _read_build_info, _run_detail, cancel_query, expect
 from .shared_cache import problems as cache_problems
 from .warehouse import reference as ref
 from .warehouse.filters import (CUSTOMER_DIMENSIONS, DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters)
@@ -127,6 +127,16 @@ class DataStore(param.Parameterized):
             raise
         except Exception as exc:
             raise WarehouseError(self._explain(exc)) from exc
+
+    def expect(self, table: str, ignore: Iterable[str] = (), filters: Filters | None = None,
+               need: Need | None = None) -> None:
+        """Say that `fetch(table, ignore, filters, need)` follows in a moment: what a change's views say they
+        will ask is read in as few statements as the warehouse allows (queries.expect). Only a hint: a
+        warehouse that cannot be reached now says so when asked."""
+        try:
+            expect(self.url, self._stamp(), table, self._key(ignore, filters), need)
+        except Exception:  # noqa: BLE001 (the fetch that follows reports it)
+            pass
 
     def cancel(self, table: str, ignore: Iterable[str] = (), filters: Filters | None = None,
                need: Need | None = None) -> bool:

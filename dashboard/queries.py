@@ -59,7 +59,7 @@ def _answer(url: str, table: str, filters: Filters, running: tuple, need: Need |
     after some of them vanished (a rebuild drops them until it has its own) is planned again."""
     def answer(available):
         if need is None and shares_profile(table, filters):
-            return _together(url, filters, running, available)[table]
+            return _together(url, filters, running, available)
         return _read(url, plan(table, filters, available) if need is None else plan_need(need, filters, available), running)
 
     available = fast_tables(url)
@@ -71,29 +71,46 @@ def _answer(url: str, table: str, filters: Filters, running: tuple, need: Need |
         return answer(now)
 
 
-_TOGETHER: OrderedDict[tuple, dict] = OrderedDict()  # (url, stamp, key, fast tables) -> the four frames, newest last
-_TOGETHER_KEPT = 16  # enough for the states of a few changes: a table not asked with its siblings is asked soon after
+_TOGETHER: OrderedDict[tuple, dict] = OrderedDict()  # (url, stamp, key, fast tables) -> frames by table, newest last
+_TOGETHER_KEPT = 16  # enough for the states of a few changes
+_EXPECTED: OrderedDict[tuple, set] = OrderedDict()  # (url, stamp, key) -> the customer-grain tables views said they will ask
 _TOGETHER_LOCK = threading.Lock()
 
 
-def _together(url: str, filters: Filters, running: tuple, available: frozenset) -> dict[str, pd.DataFrame]:
-    """The four customer-grain tables of a state, from one statement (warehouse/together.py) run by the
-    first of them to ask; the others, asking at the same time or soon after, take their frame from it."""
-    name = (url, running[1], running[3], available)
+def expect(url: str, stamp: str, table: str, key: tuple, need: Need | None = None) -> None:
+    """A view will ask `table` under `key` in a moment (a change's views all say so before any asks):
+    the customer-grain tables asked under one key are then read in one statement, and no table that
+    no view asks under that key is read with them."""
+    if need is None and table in CUSTOMER_GRAIN:
+        with _TOGETHER_LOCK:
+            _EXPECTED.setdefault((url, stamp, key), set()).add(table)
+            _EXPECTED.move_to_end((url, stamp, key))
+            while len(_EXPECTED) > 4 * _TOGETHER_KEPT:
+                _EXPECTED.popitem(last=False)
+
+
+def _together(url: str, filters: Filters, running: tuple, available: frozenset) -> pd.DataFrame:
+    """A customer-grain table, read in one statement (warehouse/together.py) with the others expected
+    under the same filters, by the first of them to ask; the others take their frame from it."""
+    table, name = running[2], (url, running[1], running[3], available)
     with _IN_FLIGHT_LOCK:
         lock = _IN_FLIGHT.setdefault(("together", *name), threading.Lock())
     with lock:
         with _TOGETHER_LOCK:
-            frames = _TOGETHER.get(name)
-        if frames is None:
-            query, columns = plan_together(filters, available)
-            frames = split(_read(url, query, running), CUSTOMER_GRAIN, columns)
+            frames = _TOGETHER.get(name, {})
+            asked = _EXPECTED.pop(name[:3], set()) | {table} if table not in frames else set()
+        if asked:
+            tables = tuple(t for t in CUSTOMER_GRAIN if t in asked and t not in frames)
+            if len(tables) == 1:  # asked alone: its own query (its answer is cached by the caller)
+                return _read(url, plan(table, filters, available), running)
+            query, columns = plan_together(tables, filters, available)
+            frames = {**frames, **split(_read(url, query, running), tables, columns)}
         with _TOGETHER_LOCK:
             _TOGETHER[name] = frames
             _TOGETHER.move_to_end(name)
             while len(_TOGETHER) > _TOGETHER_KEPT:
                 _TOGETHER.popitem(last=False)
-        return frames
+        return frames[table]
 
 
 @pn.cache(max_items=512, policy="LRU")
@@ -121,6 +138,7 @@ def clear_answers() -> None:
     _run_query.clear()
     with _TOGETHER_LOCK:
         _TOGETHER.clear()
+        _EXPECTED.clear()
 
 
 _RUNNING: dict[tuple, sa.Connection] = {}  # gold queries in the database now, by (url, stamp, table, key, need)

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard import queries
+from dashboard.app import dashboard_views
 from dashboard.data import DataStore
 from dashboard.engines import fast_tables, forget, shared_engine
 from dashboard.warehouse.fast import CUSTOMER_GRAIN, plan, plan_together, shares_profile
@@ -27,10 +28,10 @@ def states(filter_cases, combinations) -> dict[str, Filters]:
     return {name: f for name, f in chosen.items() if f.has_transaction_filter}
 
 
-def _together(url: str, f: Filters, available: frozenset) -> dict[str, pd.DataFrame]:
-    query, columns = plan_together(f, available)
+def _together(url: str, f: Filters, available: frozenset, tables: tuple[str, ...] = CUSTOMER_GRAIN) -> dict[str, pd.DataFrame]:
+    query, columns = plan_together(tables, f, available)
     with shared_engine(url).connect() as conn:
-        return split(pd.read_sql(query, conn), CUSTOMER_GRAIN, columns)
+        return split(pd.read_sql(query, conn), tables, columns)
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -60,28 +61,51 @@ def test_each_table_equals_the_reference_and_its_own_query(warehouse_url, states
     assert all(frame.empty for frame in _together(warehouse_url, NOBODY, fast_tables(warehouse_url)).values())
 
 
-def test_the_store_asks_once_for_the_four_tables(warehouse_url):
-    statements = []
-    engine = shared_engine(warehouse_url)
-    listen = lambda conn, cursor, sql, *rest: statements.append(sql)  # noqa: E731
+@pytest.fixture
+def statements(warehouse_url):
+    """The SQL statements run on the warehouse while the test runs."""
+    seen, engine = [], shared_engine(warehouse_url)
+    listen = lambda conn, cursor, sql, *rest: seen.append(sql)  # noqa: E731
     sa.event.listen(engine, "before_cursor_execute", listen)
-    store = DataStore(warehouse_url, channel=["Mobile"], customer_segment=["Premium"])
-    try:
-        queries.clear_answers()
-        frames = {table: store.fetch(table) for table in CUSTOMER_GRAIN}
-        assert len([s for s in statements if "UNION ALL" in s]) == 1, statements
-        assert len(statements) == 1 + sum("build_info" in s and "UNION" not in s for s in statements), statements
-        store.param.update(customer_segment=[])  # another state: one more statement for the four
-        statements.clear()
-        assert {len(store.fetch(table)) > 0 for table in CUSTOMER_GRAIN} == {True}
-        assert len([s for s in statements if "UNION ALL" in s]) == 1
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listen)
-    with engine.connect() as conn:
-        f = Filters(channel=("Mobile",), customer_segment=("Premium",))
-        for table, frame in frames.items():
-            alone = pd.read_sql(plan(table, f, fast_tables(warehouse_url)), conn)
-            pd.testing.assert_frame_equal(_sorted(frame), _sorted(alone), check_exact=False, rtol=1e-9, obj=table)
+    queries.clear_answers()
+    yield seen
+    sa.event.remove(engine, "before_cursor_execute", listen)
+
+
+def _reads(statements: list[str]) -> list[str]:
+    return [s for s in statements if "build_info.as_of_date" not in s]  # not the session's one build-info read
+
+
+def test_the_views_of_a_change_ask_once_for_the_tables_they_share(warehouse_url, statements):
+    """A change: every view's request first (each says what it will ask), then the answers. Under a channel
+    and a segment the two cluster views (they draw every segment) ask without the segment: that table
+    alone, its own query; the three other customer-grain tables are one statement, and each view shows
+    what it shows from its table's own query."""
+    store = DataStore(warehouse_url)
+    views = [v for _, items in dashboard_views(store) for v in items]
+    statements.clear()
+    store.param.update(channel=["Mobile"], customer_segment=["Premium"])
+    per_customer = [s for s in statements if "customer_mix" in s]  # the channel's per-customer metrics
+    assert len(per_customer) == 2 and [s.count(") AS part_") for s in per_customer if "UNION ALL" in s] == [3], per_customer
+    f = Filters(channel=("Mobile",), customer_segment=("Premium",))
+    with shared_engine(warehouse_url).connect() as conn:
+        for v in views:
+            if v.table in CUSTOMER_GRAIN:
+                alone = v.transform(pd.read_sql(plan(v.table, f.without(*v.own), fast_tables(warehouse_url)), conn))
+                pd.testing.assert_frame_equal(v.frame.reset_index(drop=True), alone.reset_index(drop=True),
+                                              check_exact=False, rtol=1e-9, obj=v.title)
+
+
+def test_tables_no_view_said_it_would_ask_are_not_read(warehouse_url, statements, filter_cases):
+    store = DataStore(warehouse_url, month=list(filter_cases["month"].month))
+    for table in CUSTOMER_GRAIN[:2]:
+        store.expect(table)
+    assert all(len(store.fetch(table)) for table in CUSTOMER_GRAIN)
+    reads = _reads(statements)
+    assert [s.count(") AS part_") for s in reads] == [2, 0, 0], reads  # the two expected together, then one each
+    statements.clear()
+    assert all(len(store.fetch(table)) for table in CUSTOMER_GRAIN)  # asked again: the answers kept
+    assert _reads(statements) == []
 
 
 @pytest.mark.postgres

@@ -138,6 +138,7 @@ class View(pn.viewable.Viewer):
         if served() and not self._status.seen and not self._settling:  # no query, no pandas for a card
             self._behind = True                                          # no one sees: asked for when seen
             return None
+        self.store.expect(self.table, self.own, key, self.need)  # the change's other views say so too, first
         return partial(self.store.fetch, self.table, self.own, key, self.need), key
 
     def receive(self, raw: pd.DataFrame, key) -> None:

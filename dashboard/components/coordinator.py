@@ -157,9 +157,12 @@ class Coordinator:
 
     # -- synchronous (notebook, script, test) -------------------------------------------------------
     def run_now(self, clients: list) -> None:
+        """Every client's request first (each says what it will ask: shared reads are grouped), then the answers."""
+        requests = []
         for client in clients:
             self.ticket(client)
-            asked = client.request()
+            requests.append((client, client.request()))
+        for client, asked in requests:
             if asked is None:
                 guarded(client, client.remark)
                 continue

@@ -133,11 +133,11 @@ def shares_profile(table: str, filters: Filters) -> bool:
     return table in CUSTOMER_GRAIN and filters.has_transaction_filter
 
 
-def plan_together(filters: Filters, available: frozenset[str]) -> tuple[sa.CompoundSelect, list]:
-    """The four customer-grain tables under `filters` in one statement (together.py), through the fast
-    tables present, and their columns."""
+def plan_together(tables: tuple[str, ...], filters: Filters, available: frozenset[str]) -> tuple[sa.CompoundSelect, list]:
+    """Customer-grain `tables` under `filters` in one statement (together.py), through the fast tables
+    present, and their columns."""
     definitions = _definitions(available & COPIES) if PROFILE in available else LIVE
-    return together_query(CUSTOMER_GRAIN, filters, definitions)
+    return together_query(tables, filters, definitions)
 
 
 def plan(table: str, filters: Filters, available: frozenset[str]) -> sa.Select:
