@@ -28,6 +28,7 @@ BROAD = {  # single broad filters no gold-shaped table answers (the gold path sc
     "credit band and income": Filters(credit_score_band=("Good",), income_bracket=("High",)),
     "month and age": Filters(month=(12,), age_group=("35-44",)),
     "channel, weekend": Filters(channel=("Mobile",), day_of_week=(0, 6)),
+    "a cell and a product": Filters(day_of_week=(3,), transaction_hour=(13,), product=("Mortgage",)),
 }
 
 
@@ -112,6 +113,12 @@ def test_needs_read_small_tables_and_count_nothing_distinct(warehouse_url, views
     for name in ("MerchantSunburst", "MerchantTreemap", "SeasonalLines"):  # with a region: the months' pairs
         assert "fast.summary_pair_months" in sql[(name, "two products, named the other way")]
     assert all("summary_p" not in s and "silver.transactions" in s for k, s in sql.items() if k[1] == "three products")
+    # a cell with a product on the merchant and seasonal views: no summary holds both; the cell's blocks of
+    # the cell-sorted copy (with a segment, the wide copy's segment blocks instead)
+    for name in ("MerchantSunburst", "MerchantTreemap", "SeasonalLines"):
+        assert "fast.transactions_by_cell" in sql[(name, "a cell and a product")], sql[(name, "a cell and a product")]
+    with_segment = Filters(day_of_week=(3,), transaction_hour=(13,), product=("Mortgage",), customer_segment=("Premium",))
+    assert "fast.transactions_wide" in str(plan_need(views[-1].need, with_segment.without(*views[-1].own), available).compile())
     one = {type(v).__name__: str(plan_need(v.need, Filters(product=("Mortgage",)), available).compile()) for v in views}
     assert all("fast.summary_product_" in s or "__r_prod" in s for s in one.values()), one
     with_group = Filters(category_group=("Lifestyle",), product=("Mortgage",))  # a sunburst ring, a product

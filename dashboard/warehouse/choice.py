@@ -130,6 +130,11 @@ class Choice:
             source = source.join(by, by.c.customer_id == self.t.c.customer_id)
         return sa.select(*columns).select_from(source).where(*conds)
 
+    def need_transactions(self, f: Filters, columns: set[str], customer_columns: bool = False) -> sa.Select:
+        """`chosen_transactions`, for a reader of these transaction `columns` only (a copy holding them
+        may answer: wide.py)."""
+        return self.chosen_transactions(f, customer_columns)
+
     def _by_source(self) -> sa.Subquery:
         """(customer_id, by_value) pairs: one per customer, or one per product held for `product`."""
         if self.by == "product":

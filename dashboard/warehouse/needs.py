@@ -27,6 +27,7 @@ from .rollup import MERCHANT, SEASONAL, TIME
 
 # A gold key named otherwise than the transaction column it groups by.
 KEY_SOURCE = {"category": "merchant_category"}
+CUSTOMER_KEYS = ("region", "customer_segment", "age_group")  # the merchant table's keys that are the customer's
 FLOATS = ("total_spend", "total_volume")
 
 
@@ -58,10 +59,19 @@ def summed(need: Need, rows: sa.Select) -> sa.Select:
     return sa.select(*keys, *(typed(sa.func.sum(r.c[s]), s) for s in need.sums)).group_by(*keys)
 
 
+# the transaction columns each sum reads
+SUM_COLUMNS = {"transaction_count": (), "fraud_count": ("is_fraud",), "total_spend": ("amount",),
+               "total_volume": ("amount",)}
+
+
 def scan(need: Need, filters: Filters, definitions: Choice) -> sa.Select:
     """One pass over the chosen transactions (through the definitions' sorted copies where they help),
     summing by the keys. The merchant table's rows are those of known customers (it groups by their
     attributes), as in its definition."""
-    t = definitions.chosen_transactions(filters, customer_columns=need.table == MERCHANT).subquery("t")
+    merchant = need.table == MERCHANT
+    read = {KEY_SOURCE.get(k, k) for k in need.keys} | {c for s in need.sums for c in SUM_COLUMNS[s]}
+    if merchant:
+        read -= set(CUSTOMER_KEYS)  # from the customers, joined
+    t = definitions.need_transactions(filters, read, customer_columns=merchant).subquery("t")
     keys = [t.c[KEY_SOURCE.get(k, k)].label(k) for k in need.keys]
     return sa.select(*keys, *(typed(SUMS[s](t), s) for s in need.sums)).group_by(*keys)

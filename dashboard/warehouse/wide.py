@@ -21,6 +21,8 @@ min/max it keeps per block (DuckDB's zone maps; PostgreSQL reads them whole, sti
 """
 from __future__ import annotations
 
+import copy
+
 import sqlalchemy as sa
 
 from .filters import DATE_DIMENSIONS, TRANSACTION_DIMENSIONS, Filters
@@ -73,6 +75,17 @@ class CopyDefinitions(SummaryDefinitions):
         if rest.active():  # products, credit bands: the customers holding them
             conds.append(w.c.customer_id.in_(sa.select(self.c.c.customer_id).where(*self._customer_conditions(rest))))
         return sa.select(w).where(*conds)
+
+    def need_transactions(self, f: Filters, columns: set[str], customer_columns: bool = False) -> sa.Select:
+        """Under a day or hour filter and no region, state, city or segment (the wide copy's order), from the
+        cell-sorted copy when it holds every column read and filtered: that cell's blocks only."""
+        filtered = {"transaction_date" if d in DATE_DIMENSIONS else d for d in f.active() if d in TRANSACTION_DIMENSIONS + DATE_DIMENSIONS}
+        if (self.by_cell is None or self.by or not (f.day_of_week or f.transaction_hour) or any(getattr(f, d) for d in PRUNED)
+                or not columns | filtered <= set(CELL_COLUMNS)):
+            return self.chosen_transactions(f, customer_columns)
+        cells = copy.copy(self)
+        cells.t = self.by_cell
+        return SummaryDefinitions.chosen_transactions(cells, f, customer_columns)
 
     def transactions_for(self, f: Filters) -> sa.Table:
         return self.by_cell if self.by_cell is not None and (f.day_of_week or f.transaction_hour) else self.t
