@@ -182,22 +182,22 @@ class SummaryDefinitions(FastDefinitions):
         if found is None:
             return super().chosen_metrics(f)
         x, where = found
+        if x is self.cells and all(len(getattr(f, d)) == 1 for d in CELL):  # one cell: a row per customer, as is
+            return (sa.select(x.c.customer_id, *(x.c[m] for m in METRICS)).where(*where, *self._among_chosen(x, f))
+                    .subquery("txn"))
         n, s = sa.func.sum(x.c.n_txn), sa.func.sum(x.c.volume)
         spread = (sa.func.sum(sa.func.coalesce(x.c.volatility * x.c.volatility * (x.c.n_txn - 1), 0.0))
                   + sa.func.sum(x.c.volume * x.c.volume / x.c.n_txn) - s * s / _f(n))
         volatility = sa.case((n > 1, sa.func.sqrt(sa.func.greatest(_f(spread), 0.0) / _f(n - 1))))
-        one_cell = x is self.cells and all(len(getattr(f, d)) == 1 for d in CELL)
         if x is not self.cells:  # its rows are categories: those with a recent transaction count
             categories = sa.func.count(sa.distinct(sa.case((x.c.n_txn.is_not(None), x.c.merchant_category))))
-        elif one_cell:  # one row per customer: its own count
-            categories = sa.func.max(x.c.n_categories)
         else:  # several cells: counted from the categories table (below)
             categories = sa.null()
         metrics = (sa.select(x.c.customer_id, n.label("n_txn"), s.label("volume"), categories.label("n_categories"),
                              sa.func.sum(x.c.n_mobile).label("n_mobile"), sa.func.sum(x.c.n_weekend).label("n_weekend"),
                              volatility.label("volatility"))
                    .where(*where, *self._among_chosen(x, f)).group_by(x.c.customer_id))
-        if x is self.cells and not one_cell:
+        if x is self.cells:
             return self._with_categories(metrics.subquery("cells"), f)
         return metrics.subquery("txn")
 
