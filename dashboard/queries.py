@@ -5,7 +5,11 @@ list's index where that is cheaper (`warehouse/seek.py`); both are cached proces
 `pn.cache` and the shared cache (`shared_cache.py`), keyed by (warehouse URL, build stamp, what was
 asked, the active filters), so fifty colleagues clicking the same segment pay for one query, even
 when they click at the same moment. A query running longer than `query_timeout()` is cancelled in
-the database. Split from data.py (the store: filter state, history, what a view asks) with no change.
+the database. Split from data.py (the store: filter state, history, what a view asks).
+
+The views of one change first say what they will ask (`expect`), then ask. Customer-grain tables
+asked under the same filters, with a transaction filter, are then one statement over one shared
+customer profile (`warehouse/together.py`): the per-customer pass they all need is made once.
 """
 from __future__ import annotations
 
