@@ -1,6 +1,6 @@
 """Server-side cross-filter latency: ours against the naive way and the seed notebook's way.
 
-    python -m bench.crossfilter --url duckdb:////path/warehouse.duckdb [--changes 50] [--seed 7]
+    python -m bench.crossfilter --url duckdb:////path/warehouse.duckdb [--changes 50] [--seed 7] [--broad] [--name N]
 
 One fixed, seeded sequence of filter changes (a segment or two, a region, a state, a heatmap cell,
 a product, a channel, a merchant category, clear: the clicks people make; filters pile up until a
@@ -123,24 +123,30 @@ def _seed(url: str, store: DataStore, views: list) -> None:
 
 
 def run(url: str, changes: int = 50, seed: int = 7, ways: tuple[str, ...] = ("ours", "naive", "seed"),
-        compare: int | None = None) -> dict:
-    """`compare`: run the naive and seed ways on only the first N changes (they take minutes each at 100 M)."""
+        compare: int | None = None, broad: bool = False) -> dict:
+    """`compare`: run the naive and seed ways on only the first N changes (they take minutes each at 100 M);
+    `broad`: the states of `broad_states`, each from a cleared dashboard, instead of the seeded clicks."""
     timed = {"ours_data": [], "ours_drawn": [], "ours_uncached": [], "naive": [], "seed": []}
     drawn_store = DataStore(url)
     views = [v for _, items in dashboard_views(drawn_store) for v in items]
     data_store, bare = DataStore(url), DataStore(url)
-    sequence = click_sequence(data_store, changes, seed)
+    sequence = broad_states(data_store) if broad else click_sequence(data_store, changes, seed)
+    changes = len(sequence)
     clear_answers()
     with ThreadPoolExecutor(max_workers=len(views)) as pool:
         for i, change in enumerate(sequence):
             slow_ways = compare is None or i < compare
             for store in (data_store, bare):
+                if broad:
+                    store.clear()
                 apply(store, change)
             if "ours" in ways:
                 start = time.perf_counter()
                 _ours_data(data_store, views, pool)
                 timed["ours_data"].append(1000 * (time.perf_counter() - start))
                 start = time.perf_counter()
+                if broad:
+                    drawn_store.clear()
                 apply(drawn_store, change)  # views attached: each refreshes (cache hit) and redraws
                 timed["ours_drawn"].append(1000 * (time.perf_counter() - start))
             if "naive" in ways and slow_ways:
@@ -153,6 +159,8 @@ def run(url: str, changes: int = 50, seed: int = 7, ways: tuple[str, ...] = ("ou
                 timed["seed"].append(1000 * (time.perf_counter() - start))
         if "ours" in ways:  # the same sequence with an empty cache before every change
             for change in sequence:
+                if broad:
+                    data_store.clear()
                 apply(data_store, change)
                 clear_answers()
                 start = time.perf_counter()
@@ -188,14 +196,16 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--ways", default="ours,naive,seed")
     parser.add_argument("--compare", type=int, help="naive and seed ways on the first N changes only")
+    parser.add_argument("--broad", action="store_true", help="single broad filters instead of the seeded clicks")
+    parser.add_argument("--name", default="crossfilter", help="bench/results/<name>.json")
     args = parser.parse_args(argv)
     from dashboard.config import database_url
     results = []
     for url in args.url or [database_url()]:
-        result = run(url, args.changes, args.seed, tuple(args.ways.split(",")), args.compare)
+        result = run(url, args.changes, args.seed, tuple(args.ways.split(",")), args.compare, args.broad)
         print(table(result), flush=True)
         results.append(result)
-    print(f"written to {write_results('crossfilter', {'machine': machine(), 'runs': results})}")
+    print(f"written to {write_results(args.name, {'machine': machine(), 'runs': results})}")
 
 
 if __name__ == "__main__":
