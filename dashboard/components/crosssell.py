@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .style import SELECTED_LINE, is_missing, money
+from .style import SELECTED_LINE, floats, is_missing, money
 from .theme import pick
 
 # Per page theme (a switch redraws: theme.py): text and emphasis must read on the plot's background
@@ -98,7 +98,7 @@ def relative_holders(pairs: pd.DataFrame) -> pd.Series:
     is a sum of two per-product terms: a least-squares solve gives every product's holders up to
     one common factor (exact when the pairs do not form a bipartite graph; NaN when they do).
     """
-    count, score = (pairs[c].to_numpy(dtype=float, na_value=np.nan) for c in ("customer_count", "cross_sell_score"))
+    count, score = (floats(pairs[c]) for c in ("customer_count", "cross_sell_score"))
     ok = (count > 0) & (score > 0) & np.isfinite(score)
     first, second = (pairs[c].to_numpy(object)[ok] for c in ("product_1", "product_2"))
     names = sorted(set(first) | set(second))
@@ -128,7 +128,7 @@ def pair_grid(df: pd.DataFrame, products: list[str], categories: dict[str, str])
         return pd.DataFrame(columns=GRID_COLUMNS)
     values = ["customer_count", "cross_sell_score", "avg_combined_balance", "avg_min_age_months"]
     first, second = df["product_1"].tolist(), df["product_2"].tolist()
-    rows = list(zip(*(df[v].to_numpy(dtype=float, na_value=np.nan) for v in values)))
+    rows = list(zip(*(floats(df[v]) for v in values)))
     found = {**dict(zip(zip(first, second), rows)), **dict(zip(zip(second, first), rows))}
     paired = set(first) | set(second)  # products with holders (in at least one pair)
     a = np.repeat(np.array(products, dtype=object), len(products))

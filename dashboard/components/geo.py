@@ -17,7 +17,7 @@ from .bokeh_view import BokehView, factor_at
 from .brush import covered
 from .marks import Hover, alpha, any_selected, bubble_px, lit
 from .plotly_view import PlotlyView
-from .style import SELECTED_LINE, money, number, plotly_text
+from .style import SELECTED_LINE, floats, money, number, plotly_text
 
 TABLE = "analytics_geographic_clustering"
 CITY_COORDS = {(city, state): (lat, lon) for city, state, _pop, lat, lon in ref.CITIES}
@@ -199,7 +199,7 @@ class GeoMetricsHeatmap(BokehView):
         if not METRICS:
             return pd.DataFrame(columns=columns)
         # one row per (metric, city), metric by metric: built from arrays (a hundred rows)
-        k, values = len(METRICS), [top[column].to_numpy(dtype=float, na_value=np.nan) for column, *_ in METRICS]
+        k, values = len(METRICS), [floats(top[column]) for column, *_ in METRICS]
         return pd.DataFrame({
             "state": pd.Series(top["state"].tolist() * k, dtype=top["state"].dtype),
             "city": pd.Series(top["city"].tolist() * k, dtype=top["city"].dtype),

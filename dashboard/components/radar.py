@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from .behavior import KEYS, LEGEND, OTHER, _Segments, shown
 from .marks import Hover, lit
-from .style import FADED_OPACITY, in_order, is_missing, plotly_text
+from .style import FADED_OPACITY, floats, in_order, is_missing, plotly_text
 
 # (column, axis label, unit shown in the hover, decimals)
 RADAR_AXES = (
@@ -22,10 +22,6 @@ RADAR_AXES = (
     ("engagement_score", "Engagement", "score, 0–100", 1),
 )
 LABELS = [label for _, label, *_ in RADAR_AXES]
-
-
-def _floats(column: pd.Series) -> np.ndarray:
-    return column.to_numpy(dtype=float, na_value=np.nan)
 
 
 class EngagementRadar(_Segments):
@@ -49,12 +45,12 @@ class EngagementRadar(_Segments):
         codes, segments = pd.factorize(df["customer_segment"])  # NaN segments: -1, left out
         keep = codes >= 0
         codes, n = codes[keep], len(segments)
-        count = df["customer_count"].to_numpy(dtype=float, na_value=np.nan)[keep]
-        transactions = count * _floats(df["avg_transactions_90d"])[keep]
+        count = floats(df["customer_count"])[keep]
+        transactions = count * floats(df["avg_transactions_90d"])[keep]
         out = {"customer_segment": list(segments), "customer_count": [
             int(c) for c in np.bincount(codes, weights=df["customer_count"].to_numpy()[keep], minlength=n)]}
         for col, *_ in RADAR_AXES:
-            weight, value = (transactions if col == "mobile_usage_pct" else count), _floats(df[col])[keep]
+            weight, value = (transactions if col == "mobile_usage_pct" else count), floats(df[col])[keep]
             ok = ~np.isnan(value) & ~np.isnan(weight) & (weight > 0)
             num = np.bincount(codes, weights=np.where(ok, value * weight, 0.0), minlength=n)
             den = np.bincount(codes, weights=np.where(ok, weight, 0.0), minlength=n)

@@ -13,7 +13,7 @@ from ..warehouse.needs import Need
 from .bokeh_view import BokehView
 from .brush import covered
 from .marks import alpha, lit
-from .style import CATEGORY_COLORS, OTHER_COLOR, short_money
+from .style import CATEGORY_COLORS, OTHER_COLOR, floats, short_money
 
 MONTH_SHORT = tuple(m[:3] for m in ref.MONTH_NAMES)
 PADDING = (0.04, 0.08)  # share of the x / y data span left free on each side
@@ -52,7 +52,7 @@ class SeasonalLines(BokehView):
         monthly: dict[tuple, list] = {}
         totals: dict[str, float] = {}
         for m, c, volume, count in zip(df["month"].tolist(), df["merchant_category"].tolist(),
-                                       df["total_volume"].to_numpy(dtype=float, na_value=np.nan),
+                                       floats(df["total_volume"]),
                                        df["transaction_count"].tolist()):
             if pd.isna(c):
                 continue

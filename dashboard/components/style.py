@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 import pandas as pd
 
 from ..warehouse import reference as ref
@@ -48,6 +49,11 @@ def plotly_text(value) -> str:
     """A value from the data as Plotly text (labels, legend, hover): plotly.js reads tags such as
     <b>, <i>, <a>, <br> and entities such as &amp; there as formatting; escaped, the value shows as it is."""
     return html.escape(str(value), quote=False)
+
+
+def floats(column: pd.Series) -> np.ndarray:
+    """A column as floats, NaN for missing (None, NA): what the transforms' array arithmetic reads."""
+    return column.to_numpy(dtype=float, na_value=np.nan)
 
 
 def plain(df: pd.DataFrame) -> pd.DataFrame:

@@ -31,17 +31,20 @@ class GoldDefinitions(Choice):
         other._shared = (f, self.customer_profile(f).element.cte("shared_profile"))
         return other
 
+    def _shared_for(self, f: Filters) -> sa.CTE | None:
+        return self._shared[1] if self._shared is not None and self._shared[0] == f else None
+
     def profile_of(self, f: Filters) -> sa.FromClause:
         """What the customer-grain tables aggregate: `customer_profile(f)`, or the CTE `sharing` named for it."""
-        if self._shared is not None and self._shared[0] == f:
-            return self._shared[1]
-        return self.customer_profile(f)
+        shared = self._shared_for(f)
+        return self.customer_profile(f) if shared is None else shared
 
     def chosen_customers(self, f: Filters) -> sa.Select:
         """The ids of the customers `f` chooses (the rows of `profile_of(f)`)."""
-        if self._shared is not None and self._shared[0] == f:
-            return sa.select(self._shared[1].c.customer_id)
-        return sa.select(self.c.c.customer_id).where(*self._customer_conditions(f))
+        shared = self._shared_for(f)
+        if shared is None:
+            return sa.select(self.c.c.customer_id).where(*self._customer_conditions(f))
+        return sa.select(shared.c.customer_id)
 
     # -- the seven definitions -------------------------------------------------------------------
     def behavior_clusters(self, f: Filters) -> sa.Select:

@@ -29,6 +29,9 @@ from .rollup import MERCHANT, SEASONAL, TIME
 KEY_SOURCE = {"category": "merchant_category"}
 CUSTOMER_KEYS = ("region", "customer_segment", "age_group")  # the merchant table's keys that are the customer's
 FLOATS = ("total_spend", "total_volume")
+# the transaction columns each sum reads
+SUM_COLUMNS = {"transaction_count": (), "fraud_count": ("is_fraud",), "total_spend": ("amount",),
+               "total_volume": ("amount",)}
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,6 @@ def summed(need: Need, rows: sa.Select) -> sa.Select:
     r = rows.subquery("rows")
     keys = [r.c[k] for k in need.keys]
     return sa.select(*keys, *(typed(sa.func.sum(r.c[s]), s) for s in need.sums)).group_by(*keys)
-
-
-# the transaction columns each sum reads
-SUM_COLUMNS = {"transaction_count": (), "fraud_count": ("is_fraud",), "total_spend": ("amount",),
-               "total_volume": ("amount",)}
 
 
 def scan(need: Need, filters: Filters, definitions: Choice) -> sa.Select:

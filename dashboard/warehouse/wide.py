@@ -83,9 +83,9 @@ class CopyDefinitions(SummaryDefinitions):
         if (self.by_cell is None or self.by or not (f.day_of_week or f.transaction_hour) or any(getattr(f, d) for d in PRUNED)
                 or not columns | filtered <= set(CELL_COLUMNS)):
             return self.chosen_transactions(f, customer_columns)
-        cells = copy.copy(self)
+        cells = copy.copy(self)  # no region, state, city or segment: the plain choice, from the copy
         cells.t = self.by_cell
-        return SummaryDefinitions.chosen_transactions(cells, f, customer_columns)
+        return cells.chosen_transactions(f, customer_columns)
 
     def transactions_for(self, f: Filters) -> sa.Table:
         return self.by_cell if self.by_cell is not None and (f.day_of_week or f.transaction_hour) else self.t
