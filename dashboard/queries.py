@@ -24,10 +24,11 @@ import sqlalchemy as sa
 from .config import WarehouseError
 from .engines import connect, fast_tables
 from .shared_cache import cached
-from .warehouse.detail import count_query, index_query, page_query, wants_index
+from .warehouse.detail import count_query
 from .warehouse.fast import CUSTOMER_GRAIN, plan, plan_need, plan_together, shares_profile
 from .warehouse.filters import Filters
 from .warehouse.needs import Need
+from .warehouse.pages import read_index, read_page
 from .warehouse.schema import SILVER_TABLES
 from .warehouse.together import split
 
@@ -120,21 +121,22 @@ def _together(url: str, filters: Filters, running: tuple, available: frozenset) 
 @pn.cache(max_items=512, policy="LRU")
 def _run_detail(url: str, stamp: str, kind: str, key: tuple, page: tuple | None) -> pd.DataFrame:
     """A drill-down list's length (one cell) when `page` is None, else that (page, size, sort, descending,
-    the list's length), through the list's index where that is cheaper (warehouse/seek.py)."""
+    the list's length), the cheapest exact way (warehouse/pages.py)."""
     filters, available = Filters(**dict(key)), fast_tables(url)
     if page is None:
-        return cached(lambda: _read(url, count_query(kind, filters)), "detail", url, stamp, kind, key, page)
-    index = (lambda: _run_index(url, stamp, key, *page[2:4], available)
-             if wants_index(kind, filters, *page[:3], page[4], available) else None)
-    return cached(lambda: _read(url, page_query(kind, filters, *page, index=index(), available=available)),
+        return cached(lambda: _read(url, count_query(kind, filters, available)), "detail", url, stamp, kind, key, page)
+    sort, descending = page[2:4]
+    index_of = lambda f: _run_index(url, stamp, tuple(sorted(f.active().items())), sort, descending, available)  # noqa: E731
+    return cached(lambda: read_page(lambda q: _read(url, q), kind, filters, *page, available, index_of),
                   "detail", url, stamp, kind, key, page)
 
 
 @pn.cache(max_items=64, policy="LRU")
 def _run_index(url: str, stamp: str, key: tuple, sort: str, descending: bool, available: frozenset) -> pd.DataFrame:
     """The transaction list's bucket index under these filters, by this sort (shared by all its pages)."""
-    query = index_query(Filters(**dict(key)), sort, descending, available)
-    return cached(lambda: _read(url, query), "index", url, stamp, key, sort, descending)
+    filters = Filters(**dict(key))
+    return cached(lambda: read_index(lambda q: _read(url, q), filters, sort, descending, available),
+                  "index", url, stamp, key, sort, descending)
 
 
 def clear_answers() -> None:

@@ -71,6 +71,35 @@ def bucket_query(pairs: sa.Select, by: str, key: str) -> sa.Select:
             .group_by(g, id_part))
 
 
+def named_bucket_query(chosen, merchants: sa.Table, key: str) -> sa.Select:
+    """The index by merchant name of the transactions `chosen` (a subquery with the key and `merchant_id`):
+    grouped by merchant id (a number) first, then named, 40 k groups, rather than every transaction
+    joined to its merchant's name and grouped by that string (one segment at 100 M: 7 s -> 2 s). A NULL
+    merchant id is bucketed by id as in `bucket_query`; a merchant id without a name (unknown, or a
+    NULL name) would not be: `unnamed` tells that such an index must be read the plain way."""
+    k = chosen.c[key]
+    ids = k - k % ID_BUCKET
+    id_part = sa.case((chosen.c.merchant_id.is_(None), ids))
+    per = (sa.select(chosen.c.merchant_id, id_part.label("id_part"), sa.func.min(k).label("first_key"),
+                     sa.func.max(k).label("last_key"), sa.func.count().label("n"))
+           .group_by(chosen.c.merchant_id, id_part).subquery("per_merchant"))
+    name = merchants.c.merchant_name
+    return (sa.select(name.label("g"), per.c.id_part, name.label("first_value"), name.label("last_value"),
+                      sa.func.min(per.c.first_key).label("first_key"), sa.func.max(per.c.last_key).label("last_key"),
+                      sa.cast(sa.func.sum(per.c.n), sa.BigInteger).label("n"))
+            .select_from(per.outerjoin(merchants, merchants.c.merchant_id == per.c.merchant_id))
+            .group_by(name, per.c.id_part))
+
+
+def unnamed(index: pd.DataFrame) -> bool:
+    """Whether a `named_bucket_query` index must be read the plain way: its NULL names are not all
+    bucketed by id. Those of merchant ids without a name form one bucket of every such row: exact
+    when it is the only NULL bucket (a window of it is all the NULLs), and kept if it holds no more
+    rows than a bucket may."""
+    nulls = index[index["first_value"].isna()]
+    return bool(nulls["id_part"].isna().any() and (len(nulls) > 1 or int(nulls["n"].sum()) > ID_BUCKET))
+
+
 def ordered_index(buckets, descending: bool) -> sa.Select:
     """The buckets (a subquery or table of `INDEX_COLUMNS`) in the list's order."""
     g = buckets.c.g.desc() if descending else buckets.c.g.asc()
