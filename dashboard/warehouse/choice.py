@@ -105,14 +105,19 @@ class Choice:
     def chosen_transactions(self, f: Filters, customer_columns: bool = False) -> sa.Select:
         """The chosen transactions of the chosen customers (plus region/segment/age group if asked).
 
-        Customer filters become one `customer_id IN (chosen customers)` condition, so views that
-        group by transaction columns only never join the customer table.
+        Customer filters become one join to the chosen customers' ids (grouped, so that a customer
+        table holding an id twice cannot double a transaction), so views that group by transaction
+        columns only never read the customers' other columns. A join, not `IN (chosen customers)`:
+        DuckDB filters the scan through an inner hash join about twice as fast as through its semi
+        join (one segment's 45 M of 100 M transactions counted: 0.6 -> 0.35 s).
         """
         conds = self._transaction_conditions(self.t, f)
         customer_conds = self._customer_conditions(f.without(*TRANSACTION_DIMENSIONS, *DATE_DIMENSIONS))
-        if customer_conds:
-            conds.append(self.t.c.customer_id.in_(sa.select(self.c.c.customer_id).where(*customer_conds)))
         columns, source = [self.t], self.t
+        if customer_conds:
+            ids = (sa.select(self.c.c.customer_id).where(*customer_conds).group_by(self.c.c.customer_id)
+                   .subquery("chosen_customers"))
+            source = source.join(ids, ids.c.customer_id == self.t.c.customer_id)
         if customer_columns:
             columns += [self.c.c.region, self.c.c.customer_segment, self.c.c.age_group]
             source = source.join(self.c, self.c.c.customer_id == self.t.c.customer_id)
