@@ -116,14 +116,15 @@ class DetailDefinitions(GoldDefinitions):
         rows = self._described(self.t).join(cut, cut.c[key] == self.t.c[key]) if kind == "transactions" else sa.select(cut)
         return rows.order_by(*order(cut.c[by], cut.c[key], descending))
 
-    def index(self, f: Filters, by: str, descending: bool, plain: bool = False) -> sa.Select:
+    def index(self, f: Filters, by: str, descending: bool, plain: bool = False, nulls: bool = True) -> sa.Select:
         """The transaction list's bucket index in its order (seek.py); by merchant name from the
-        merchants' groups unless `plain` (seek.named_bucket_query says when that is needed)."""
+        merchants' groups unless `plain` (seek.named_bucket_query says when that is needed);
+        `nulls=False`: the list holds no NULL of `by`."""
         if by == "merchant_name" and not plain:
-            named = named_bucket_query(self.chosen_transactions(f).subquery("chosen"), self.m, KEYS["transactions"])
+            named = named_bucket_query(self.chosen_transactions(f).subquery("chosen"), self.m, KEYS["transactions"], nulls)
             return ordered_index(named.subquery("buckets"), descending)
         pairs, _, _ = self.pairs("transactions", f, by)
-        return ordered_index(bucket_query(pairs, by, KEYS["transactions"]).subquery("buckets"), descending)
+        return ordered_index(bucket_query(pairs, by, KEYS["transactions"], nulls).subquery("buckets"), descending)
 
 
 class FastDetail(DetailDefinitions):
@@ -162,9 +163,9 @@ class FastDetail(DetailDefinitions):
         n = sa.func.coalesce(sa.func.sum(self.listing.c.transaction_count), 0)
         return sa.select(sa.cast(n, sa.BigInteger)).where(*self._customer_conditions(f))
 
-    def index(self, f: Filters, by: str, descending: bool, plain: bool = False) -> sa.Select:
+    def index(self, f: Filters, by: str, descending: bool, plain: bool = False, nulls: bool = True) -> sa.Select:
         if f.active():
-            return super().index(f, by, descending, plain)
+            return super().index(f, by, descending, plain, nulls)
         return ordered_index(sa.Table(index_name(by), sa.MetaData(schema="fast"), *(sa.Column(c) for c in INDEX_COLUMNS)),
                              descending)
 
@@ -214,11 +215,19 @@ def count_query(kind: str, filters: Filters, available: frozenset[str] = frozens
 
 
 def index_query(filters: Filters, sort: str, descending: bool, available: frozenset[str] = frozenset(),
-                plain: bool = False) -> sa.Select:
+                plain: bool = False, nulls: bool = True) -> sa.Select:
     """The transaction list's bucket index by `sort` (seek.py): the fast table's when unfiltered."""
     check("transactions", sort=sort, descending=descending)
     prebuilt = not filters.active() and index_name(sort) in available
-    return (FAST_DETAIL if prebuilt else DETAIL).index(filters, sort, descending, plain)
+    return (FAST_DETAIL if prebuilt else DETAIL).index(filters, sort, descending, plain, nulls)
+
+
+def null_buckets_query(sort: str) -> sa.Select:
+    """How many buckets of NULLs the unfiltered list's prebuilt index by `sort` holds: none, and no
+    filtered list holds a NULL of `sort` either."""
+    check("transactions", sort=sort)
+    prebuilt = sa.Table(index_name(sort), sa.MetaData(schema="fast"), *(sa.Column(c) for c in INDEX_COLUMNS))
+    return sa.select(sa.func.count()).select_from(prebuilt).where(prebuilt.c.first_value.is_(None))
 
 
 def wants_index(kind: str, filters: Filters, page: int, page_size: int, sort: str, total: int,

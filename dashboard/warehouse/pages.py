@@ -20,7 +20,7 @@ from typing import Callable
 import pandas as pd
 import sqlalchemy as sa
 
-from .detail import index_name, index_query, page_query, wants_index
+from .detail import index_name, index_query, null_buckets_query, page_query, wants_index
 from .filters import DATE_DIMENSIONS, NO_FILTERS, Filters
 from .seek import BUCKETS, VALUE, VALUE_ID, unnamed, window
 
@@ -31,9 +31,11 @@ ALONG = {"transaction_ts": ("transaction_hour", "day_of_week", "month", *DATE_DI
 
 
 def read_index(read: Read, filters: Filters, sort: str, descending: bool, available: frozenset[str]) -> pd.DataFrame:
-    """The transaction list's index by `sort`; by merchant name, the plain way where merchant ids
-    without a name make the grouped way inexact (seek.named_bucket_query)."""
-    index = read(index_query(filters, sort, descending, available))
+    """The transaction list's index by `sort`: without bucketing NULLs where the unfiltered list's
+    prebuilt index says there are none; by merchant name, the plain way where merchant ids without a
+    name make the grouped way inexact (seek.named_bucket_query)."""
+    nulls = not (filters.active() and index_name(sort) in available) or bool(read(null_buckets_query(sort)).iat[0, 0])
+    index = read(index_query(filters, sort, descending, available, nulls=nulls))
     if sort == "merchant_name" and unnamed(index):
         index = read(index_query(filters, sort, descending, available, plain=True))
     return index
