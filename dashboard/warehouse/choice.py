@@ -108,8 +108,7 @@ class Choice:
         Customer filters become one join to the chosen customers' ids (grouped, so that a customer
         table holding an id twice cannot double a transaction), so views that group by transaction
         columns only never read the customers' other columns. A join, not `IN (chosen customers)`:
-        DuckDB filters the scan through an inner hash join about twice as fast as through its semi
-        join (one segment's 45 M of 100 M transactions counted: 0.6 -> 0.35 s).
+        DuckDB filters the scan through an inner hash join about twice as fast as through its semi join.
         """
         conds = self._transaction_conditions(self.t, f)
         customer_conds = self._customer_conditions(f.without(*TRANSACTION_DIMENSIONS, *DATE_DIMENSIONS))

@@ -6,8 +6,8 @@
   last) buckets, if those hold enough of the filter's rows. So only the rows of a window of those
   buckets are sorted, sized by the filter's share of the list with room to spare, and the answer is
   taken if it holds as many rows as the page must (the list's length is known exactly); else a
-  wider window, then the plain query. One segment at 100 M: a top-N over 45 M rows (0.9-3.4 s by
-  merchant name, channel or amount) becomes a sort of a few thousand. Where the filters choose
+  wider window, then the plain query: a sort of a few thousand rows instead of a top-N over every
+  filtered row (tens of millions at 100 M transactions). Where the filters choose
   values of the sort column itself (a channel, sorted by channel), the window is taken among those
   values' buckets only: the filtered rows lie there.
 - Otherwise: the plain query, cut from the nearer end (detail.py).
