@@ -166,8 +166,7 @@ class FastDetail(DetailDefinitions):
     def index(self, f: Filters, by: str, descending: bool, plain: bool = False, nulls: bool = True) -> sa.Select:
         if f.active():
             return super().index(f, by, descending, plain, nulls)
-        return ordered_index(sa.Table(index_name(by), sa.MetaData(schema="fast"), *(sa.Column(c) for c in INDEX_COLUMNS)),
-                             descending)
+        return ordered_index(prebuilt_index(by), descending)
 
 
 def sorted_copy_name(column: str) -> str:
@@ -178,6 +177,11 @@ def sorted_copy_name(column: str) -> str:
 def index_name(column: str) -> str:
     """The fast table holding the unfiltered transaction list's index by `column`."""
     return f"transactions_index__{column}"
+
+
+def prebuilt_index(column: str) -> sa.Table:
+    """That table, to read (`INDEX_COLUMNS`)."""
+    return sa.Table(index_name(column), sa.MetaData(schema="fast"), *(sa.Column(c) for c in INDEX_COLUMNS))
 
 
 DETAIL = DetailDefinitions()
@@ -226,7 +230,7 @@ def null_buckets_query(sort: str) -> sa.Select:
     """How many buckets of NULLs the unfiltered list's prebuilt index by `sort` holds: none, and no
     filtered list holds a NULL of `sort` either."""
     check("transactions", sort=sort)
-    prebuilt = sa.Table(index_name(sort), sa.MetaData(schema="fast"), *(sa.Column(c) for c in INDEX_COLUMNS))
+    prebuilt = prebuilt_index(sort)
     return sa.select(sa.func.count()).select_from(prebuilt).where(prebuilt.c.first_value.is_(None))
 
 
