@@ -1,8 +1,8 @@
 """Running the store's queries: a process-wide cache, one query per question, timeouts, cancelling.
 
 Gold-table answers go through the fast path (`warehouse/fast.py`) and drill-down pages through a
-list's index where that is cheaper (`warehouse/seek.py`); both are cached process-wide with
-`pn.cache` and the shared cache (`shared_cache.py`), keyed by (warehouse URL, build stamp, what was
+list's index where that is cheaper (`warehouse/seek.py`); both are cached process-wide (an LRU
+in memory) and in the shared cache (`shared_cache.py`), keyed by (warehouse URL, build stamp, what was
 asked, the active filters), so fifty colleagues clicking the same segment pay for one query, even
 when they click at the same moment. A query running longer than `query_timeout()` is cancelled in
 the database. Split from data.py (the store: filter state, history, what a view asks).
@@ -13,6 +13,7 @@ customer profile (`warehouse/together.py`): the per-customer pass they all need 
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import OrderedDict
@@ -31,6 +32,7 @@ from .warehouse.needs import Need
 from .warehouse.pages import read_index, read_page
 from .warehouse.schema import SILVER_TABLES
 from .warehouse.together import split
+from .watchdog import WATCHDOG
 
 ENV_QUERY_TIMEOUT = "DASHBOARD_QUERY_TIMEOUT_S"
 DEFAULT_QUERY_TIMEOUT_S = 60.0
@@ -51,7 +53,7 @@ def _cancel(conn: sa.Connection) -> None:
         stop()
 
 
-@pn.cache(max_items=2048, policy="LRU")
+@functools.lru_cache(maxsize=2048)  # not pn.cache: the arguments hash as they are, not deeply on every ask
 def _run_query(url: str, stamp: str, table: str, key: tuple, need: Need | None = None) -> pd.DataFrame:
     """`stamp` (when the warehouse was built) keeps a rebuilt warehouse from serving stale results;
     `need`: only these sums of the table (needs.py), else the whole table."""
@@ -141,7 +143,7 @@ def _run_index(url: str, stamp: str, key: tuple, sort: str, descending: bool, av
 
 def clear_answers() -> None:
     """Forget this process's answers (a benchmark's cold start; a test's fresh warehouse)."""
-    _run_query.clear()
+    _run_query.cache_clear()
     with _TOGETHER_LOCK:
         _TOGETHER.clear()
         _EXPECTED.clear()
@@ -159,15 +161,14 @@ def _read(url: str, query: sa.Select, running: tuple | None = None) -> pd.DataFr
     """
     timeout = query_timeout()
     with connect(url) as conn:
-        timer = threading.Timer(timeout, _cancel, args=(conn,))
-        timer.start()
+        alarm = WATCHDOG.arm(timeout, lambda: _cancel(conn))
         if running is not None:
             with _RUNNING_LOCK:
                 _RUNNING[running] = conn
         try:
             return pd.read_sql_query(query, conn)  # not read_sql: it first asks whether the query names a table
         except Exception:
-            if not timer.is_alive():  # the timer fired: it was us who stopped the query
+            if not WATCHDOG.disarm(alarm):  # the alarm fired: it was us who stopped the query
                 raise WarehouseError(f"the query took longer than {timeout:g} s and was cancelled; narrow the "
                                      f"filters, or raise {ENV_QUERY_TIMEOUT}") from None
             with _RUNNING_LOCK:
@@ -177,7 +178,7 @@ def _read(url: str, query: sa.Select, running: tuple | None = None) -> pd.DataFr
                 raise WarehouseError("the query was cancelled by a user") from None
             raise
         finally:
-            timer.cancel()
+            WATCHDOG.disarm(alarm)
             if running is not None:
                 with _RUNNING_LOCK:
                     _RUNNING.pop(running, None)
