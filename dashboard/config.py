@@ -101,6 +101,11 @@ def make_engine(url: str | None = None, read_only: bool = False) -> sa.Engine:
             connect_args["options"] = " ".join(filter(None, [parsed.query.get("options"),
                                                              "-c default_transaction_read_only=on"]))
         kwargs["connect_args"] = connect_args
+    if read_only and parsed.drivername in ("duckdb", "duckdb+duckdb_engine"):
+        from . import duckdb_reads  # here, not at import: a PostgreSQL dashboard need not load DuckDB
+
+        duckdb_reads.register()
+        parsed = parsed.set(drivername=duckdb_reads.DRIVER)
     try:
         engine = sa.create_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "duckdb":  # DuckDB prints a progress bar to stdout otherwise

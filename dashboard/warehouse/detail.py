@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from .filters import NO_FILTERS, Filters
 from .choice import CUSTOMER_COLUMNS, _f
 from .gold import GoldDefinitions
-from .schema import SILVER_TABLES
+from .schema import SILVER_TABLES, declared
 from .seek import INDEX_COLUMNS, Window, bucket_query, condition, named_bucket_query, order, ordered_index, window
 
 MAX_PAGE_SIZE = 1000
@@ -181,7 +181,7 @@ def index_name(column: str) -> str:
 
 def prebuilt_index(column: str) -> sa.Table:
     """That table, to read (`INDEX_COLUMNS`)."""
-    return sa.Table(index_name(column), sa.MetaData(schema="fast"), *(sa.Column(c) for c in INDEX_COLUMNS))
+    return declared("fast", index_name(column), INDEX_COLUMNS)
 
 
 DETAIL = DetailDefinitions()

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from .filters import DATE_DIMENSIONS, NO_FILTERS, TRANSACTION_DIMENSIONS, Filters
 from .choice import CUSTOMER_COLUMNS, _f
 from .gold import GoldDefinitions
-from .schema import SILVER_TABLES
+from .schema import SILVER_TABLES, declared
 
 FAST = "fast"
 PROFILE = "customer_profile"
@@ -82,7 +82,7 @@ def holding_definitions(plain: GoldDefinitions) -> dict[str, sa.Select]:
 
 
 def _table(name: str, keys: tuple[str, ...]) -> sa.Table:
-    return sa.Table(name, sa.MetaData(schema=FAST), *(sa.Column(c) for c in ("customer_id", *keys, *METRICS)))
+    return declared(FAST, name, ("customer_id", *keys, *METRICS))
 
 
 class FastDefinitions(GoldDefinitions):

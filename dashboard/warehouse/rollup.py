@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from .filters import Filters
 from .choice import _f, _int_sum, _ratio
-from .schema import GOLD, GOLD_COLUMNS
+from .schema import GOLD, GOLD_COLUMNS, declared
 
 TIME, MERCHANT, SEASONAL = ("analytics_transaction_time_patterns", "analytics_merchant_spending_patterns",
                             "analytics_seasonal_patterns")
@@ -77,9 +77,8 @@ def _combined(table: str, r) -> list:
 
 def _source(table: str, name: str | None, by: dict[str, str]) -> sa.Table:
     """The gold table (`name` None) or a fast cube with its extra key columns `by` (dimension -> column)."""
-    columns = [sa.Column(c) for c in (*by.values(), *GOLD_COLUMNS[table])]
-    return sa.Table(table, sa.MetaData(schema=GOLD), *columns) if name is None else \
-        sa.Table(name, sa.MetaData(schema="fast"), *columns)
+    columns = (*by.values(), *GOLD_COLUMNS[table])
+    return declared(GOLD, table, columns) if name is None else declared("fast", name, columns)
 
 
 def candidates(table: str, cubes: dict[str, str], available: frozenset[str]) -> list[tuple[str | None, dict[str, str]]]:

@@ -6,10 +6,23 @@ seed notebook; its tables are created by `CREATE TABLE AS` from the gold definit
 """
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 SILVER = "silver"
 GOLD = "gold"
+
+
+@functools.lru_cache(maxsize=1024)
+def declared(schema: str, name: str, columns: tuple) -> sa.Table:
+    """A table to read, declared once per (schema, name, columns): each column a name or a (name, type).
+
+    One object for every statement that reads it, not a new one per statement: SQLAlchemy keys its
+    cache of compiled statements by the identity of the tables in them, so a table declared anew
+    each time made every statement new to it."""
+    return sa.Table(name, sa.MetaData(schema=schema),
+                    *(sa.Column(c) if isinstance(c, str) else sa.Column(*c) for c in columns))
 
 
 def silver_metadata(suffix: str = "") -> tuple[sa.MetaData, dict[str, sa.Table]]:

@@ -30,6 +30,7 @@ from .gold import GoldDefinitions
 from .needs import KEY_SOURCE, Need, typed
 from .profiles import FAST
 from .rollup import MERCHANT
+from .schema import declared
 
 CLASS = ("age_group", "income_bracket", "credit_score_band", "region", "customer_segment")
 HOURS = ("day_of_week", "transaction_hour", "channel")
@@ -82,8 +83,7 @@ def summary_query(need: Need, filters: Filters, available: frozenset[str]) -> sa
             continue
         if len(products) != (2 if pair else 1 if "product" in keys else 0):
             continue  # otherwise every transaction is there once per product (pair) its customer holds
-        s = sa.Table(name, sa.MetaData(schema=FAST), *(sa.Column(k) for k in (*keys, "known", "amount")),
-                     sa.Column("transaction_count"), sa.Column("fraud_count"))
+        s = declared(FAST, name, (*keys, "known", "amount", "transaction_count", "fraud_count"))
         where = [s.c[d].in_(values) for d, values in active.items() if d != "product"]
         if pair:  # stored in the database's order of names, which need not be Python's
             a, b = products
