@@ -52,9 +52,10 @@ def _offsets(index: pd.DataFrame, total: int, size: int, seed: int) -> list[int]
     return sorted(picked)
 
 
-def _check_pages(engine, f: Filters, sort: str, descending: bool, available=frozenset(), size: int = 7) -> int:
+def _check_pages(engine, f: Filters, sort: str, descending: bool, available=frozenset(), size: int = 7,
+                 nulls: bool = True) -> int:
     total = int(pd.read_sql(count_query("transactions", f), engine).iat[0, 0])
-    index = pd.read_sql(index_query(f, sort, descending, available), engine)
+    index = pd.read_sql(index_query(f, sort, descending, available, nulls=nulls), engine)
     assert int(index["n"].sum()) == total, (sort, descending)
     for offset in _offsets(index, total, size, hash((sort, descending)) % 1000):
         page = offset // size + 1
@@ -72,6 +73,14 @@ def test_index_pages_are_the_offset_pages(sort, descending, nulls_url, small_buc
     engine = shared_engine(nulls_url)
     buckets = _check_pages(engine, FILTERED, sort, descending)
     assert buckets > 1
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_an_index_told_there_are_no_nulls_gives_the_same_pages(sort, warehouse_url, small_buckets):
+    """The test warehouse holds no NULL of a sort column: its filtered lists' indexes skip bucketing
+    NULLs, and bucketed by ranges of values, the keys' bounds (pages.read_index)."""
+    for descending in (False, True):
+        assert _check_pages(shared_engine(warehouse_url), FILTERED, sort, descending, nulls=False) > 1
 
 
 @pytest.mark.parametrize("sort", SORTS)

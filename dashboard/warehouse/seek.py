@@ -72,9 +72,12 @@ def bucket_query(pairs: sa.Select, by: str, key: str, nulls: bool = True) -> sa.
     g = ids if kind == KEY else step(c) if kind == RANGE else c
     id_part = ids if kind == VALUE_ID else _id_part(c, ids, nulls)
     grouped = kind in (VALUE, VALUE_ID)  # the value is a group key (and PostgreSQL has no MIN(boolean))
+    # a range's window is a range of values (`condition`): its keys are read only for NULLs' buckets
+    keys = kind != RANGE or nulls
+    first_key, last_key = (sa.func.min(k), sa.func.max(k)) if keys else (sa.cast(sa.null(), sa.BigInteger),) * 2
     return (sa.select(g.label("g"), id_part.label("id_part"), (c if grouped else sa.func.min(c)).label("first_value"),
-                      (c if grouped else sa.func.max(c)).label("last_value"), sa.func.min(k).label("first_key"),
-                      sa.func.max(k).label("last_key"), sa.func.count().label("n"))
+                      (c if grouped else sa.func.max(c)).label("last_value"), first_key.label("first_key"),
+                      last_key.label("last_key"), sa.func.count().label("n"))
             .group_by(*((g, id_part) if kind == VALUE_ID or nulls else (g,))))
 
 
