@@ -5,6 +5,8 @@ the filtered transaction list's length from the customer list. Each is the plain
 on DuckDB and PostgreSQL."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -98,19 +100,30 @@ def test_a_list_without_nulls_is_indexed_without_bucketing_them(sort, warehouse_
 
 COUNTED = {**FILTERS, "two regions and an age group": Filters(region=("West", "South"), age_group=("26-35",)),
            "a credit band": Filters(credit_score_band=("Excellent",)), "nobody": Filters(state=("AK",), city=("ATLANTA",)),
-           "a month": Filters(month=(3,)), "none": Filters()}
+           "a month": Filters(month=(3,)), "none": Filters(), "a channel": Filters(channel=("Mobile", "Online")),
+           "a product in a category": Filters(product=("Credit Card",), merchant_category=("Restaurants",)),
+           "two products at some hours": Filters(product=("Credit Card", "Mortgage"), transaction_hour=(9, 10, 11)),
+           "a credit band in a month": Filters(credit_score_band=("Good",), month=(2,)),
+           "a city's channel": Filters(city=("ATLANTA",), channel=("Mobile",)),
+           "a channel from a date": Filters(channel=("Mobile",), date_from=dt.date(2024, 3, 1))}
+# read from the summaries (counts by combination of transaction and customer keys): every case of
+# transaction filters but those on a dimension no summary holds (a city, a date range)
+SUMMARISED = {"a channel and a region", "working hours of a segment", "a month", "a channel", "a product in a category",
+              "two products at some hours", "a credit band in a month"}
 
 
 def _check_counts(url: str) -> None:
     engine, available = shared_engine(url), fast_tables(url)
     for case, f in COUNTED.items():
         fast, plain = count_query("transactions", f, available), count_query("transactions", f)
-        summed = "sum(fast.customer_list.transaction_count)" in str(fast.compile())
-        assert summed == (bool(f.active()) and not f.has_transaction_filter), case
+        source = str(fast.compile())
+        customers_only = bool(f.active()) and not f.has_transaction_filter
+        assert ("sum(fast.customer_list.transaction_count)" in source) == customers_only, case
+        assert ("fast.summary_" in source) == (case in SUMMARISED), case
         assert pd.read_sql(fast, engine).iat[0, 0] == pd.read_sql(plain, engine).iat[0, 0], case
 
 
-def test_a_filtered_transaction_list_is_counted_from_the_customer_list(warehouse_url):
+def test_a_filtered_transaction_list_is_counted_from_the_customer_list_or_a_summary(warehouse_url):
     _check_counts(warehouse_url)
 
 

@@ -26,6 +26,7 @@ from .filters import NO_FILTERS, Filters
 from .choice import CUSTOMER_COLUMNS, _f
 from .gold import GoldDefinitions
 from .schema import SILVER_TABLES, declared
+from .summary import summary_rows
 from .seek import INDEX_COLUMNS, Window, bucket_query, condition, named_bucket_query, order, ordered_index, window
 
 MAX_PAGE_SIZE = 1000
@@ -151,8 +152,7 @@ class FastDetail(DetailDefinitions):
         if kind != "transactions" or f.active() or by not in SORTED_COPIES:
             return super().pairs(kind, f, by)
         key = KEYS[kind]
-        copy = sa.Table(sorted_copy_name(by), sa.MetaData(schema="fast"), sa.Column(key, sa.BigInteger),
-                        sa.Column(by, self.t.c[by].type))
+        copy = declared("fast", sorted_copy_name(by), ((key, sa.BigInteger), (by, self.t.c[by].type)))
         return sa.select(copy.c[key], copy.c[by]), copy.c[by], copy.c[key]
 
     def count(self, kind: str, f: Filters) -> sa.Select:
@@ -215,6 +215,9 @@ def _definitions(available: frozenset[str]) -> DetailDefinitions:
 def count_query(kind: str, filters: Filters, available: frozenset[str] = frozenset()) -> sa.Select:
     """SELECT the number of rows in the list under `filters`."""
     check(kind)
+    if kind == "transactions" and filters.has_transaction_filter and (found := summary_rows(filters, available)):
+        s, where = found  # the filtered transactions counted by combination of keys (a channel at 100 M: 0.3 s otherwise)
+        return sa.select(sa.cast(sa.func.coalesce(sa.func.sum(s.c.transaction_count), 0), sa.BigInteger)).where(*where)
     return _definitions(available).count(kind, filters)
 
 

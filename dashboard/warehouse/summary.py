@@ -72,10 +72,10 @@ def summary_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
     return tables
 
 
-def summary_query(need: Need, filters: Filters, available: frozenset[str]) -> sa.Select | None:
-    """The need from the first summary present holding its keys and every filtered dimension, or None."""
+def summary_rows(filters: Filters, available: frozenset[str], wanted: frozenset[str] = frozenset()):
+    """The first summary present holding the `wanted` keys and every filtered dimension, and the
+    conditions choosing its rows of the filtered transactions; None if no summary holds them."""
     active = filters.active()
-    wanted = {KEY_SOURCE.get(k, k) for k in need.keys}
     products = sorted(set(active.get("product", ())))
     for name, keys in SUMMARIES.items():
         pair = "product_1" in keys
@@ -90,9 +90,18 @@ def summary_query(need: Need, filters: Filters, available: frozenset[str]) -> sa
             where.append(sa.or_(sa.and_(s.c.product_1 == a, s.c.product_2 == b), sa.and_(s.c.product_1 == b, s.c.product_2 == a)))
         elif products:
             where.append(s.c.product == products[0])
-        if need.table == MERCHANT:
-            where.append(s.c.known)
-        group = [s.c[KEY_SOURCE.get(k, k)].label(k) for k in need.keys]
-        return (sa.select(*group, *(typed(sa.func.sum(s.c[MEASURES[m]]), m) for m in need.sums))
-                .where(*where).group_by(*group))
+        return s, where
     return None
+
+
+def summary_query(need: Need, filters: Filters, available: frozenset[str]) -> sa.Select | None:
+    """The need from the first summary present holding its keys and every filtered dimension, or None."""
+    found = summary_rows(filters, available, frozenset(KEY_SOURCE.get(k, k) for k in need.keys))
+    if found is None:
+        return None
+    s, where = found
+    if need.table == MERCHANT:
+        where = [*where, s.c.known]
+    group = [s.c[KEY_SOURCE.get(k, k)].label(k) for k in need.keys]
+    return (sa.select(*group, *(typed(sa.func.sum(s.c[MEASURES[m]]), m) for m in need.sums))
+            .where(*where).group_by(*group))
