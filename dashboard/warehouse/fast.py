@@ -21,7 +21,7 @@ there is no second copy of any metric:
 
 - `customer_cells`, `customer_mix` and `customer_months`: per customer and heatmap cell (day, hour),
   per customer, channel, category group and category, and per customer, month and category, their
-  90-day metrics there (`customer_cell_categories`: their 90 days' categories per cell); the
+  90-day metrics there (`customer_category_cells`: the hours of each of their 90 days' categories); the
   customer-grain tables under any days and hours, any channel and category filter, or any month
   and category filter, sum them (profiles.py) instead of reading the transactions.
   `customer_holdings` and `customer_pairs`: the cross-sell's parts per
@@ -46,8 +46,8 @@ import sqlalchemy as sa
 
 from .detail import COLUMNS, CUSTOMER_LIST, KEYS, SORTED_COPIES, DetailDefinitions, index_name, sorted_copy_name
 from .filters import NO_FILTERS, Filters
-from .profiles import (CELL, CELL_CATEGORIES, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, MONTH_KEYS, MONTHS, PAIRS, PROFILE,  # noqa: F401 (FAST: build.py reads it here)
-                       cell_categories, holding_definitions, per_customer)
+from .profiles import (CATEGORY_CELLS, CELL, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, MONTH_KEYS, MONTHS, PAIRS, PROFILE,  # noqa: F401 (FAST: build.py reads it here)
+                       category_cells, holding_definitions, per_customer)
 from .rollup import ROLLUPS, candidates, rollup_name, rollup_query
 from .seek import bucket_query
 from .gold import LIVE, GoldDefinitions, gold_query
@@ -93,7 +93,7 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
         pairs, by, key = lists.pairs("transactions", NO_FILTERS, column)
         tables[sorted_copy_name(column)] = pairs.order_by(by, key)
     tables[CELLS] = per_customer(plain, CELL)
-    tables[CELL_CATEGORIES] = cell_categories(plain)
+    tables[CATEGORY_CELLS] = category_cells(plain)
     tables[MIX] = per_customer(plain, MIX_KEYS)
     tables[MONTHS] = per_customer(plain, MONTH_KEYS)
     tables.update(holding_definitions(plain))
@@ -102,7 +102,7 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
     return tables
 
 
-COPIES = frozenset({PROFILE, CELLS, CELL_CATEGORIES, MIX, MONTHS, HOLDINGS, PAIRS, WIDE, BY_CELL})  # what the definitions read
+COPIES = frozenset({PROFILE, CELLS, CATEGORY_CELLS, MIX, MONTHS, HOLDINGS, PAIRS, WIDE, BY_CELL})  # what the definitions read
 
 
 @functools.lru_cache(maxsize=8)

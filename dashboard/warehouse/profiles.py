@@ -9,7 +9,10 @@ Here the profile comes from `fast.customer_profile`, and only the transaction me
 
 - `fast.customer_cells`, per customer and heatmap cell (day, hour): any days and hours (a click or
   a brushed rectangle) and no other transaction filter; a customer's distinct categories over
-  several cells from `fast.customer_cell_categories` (their 90 days' categories per cell);
+  several cells from `fast.customer_category_cells`: per customer and category of their 90 days,
+  a mask of the hours they had one on each day of the week; the categories are the rows whose
+  masks meet the chosen hours on a chosen day (a pass over ~10 rows per customer, where a distinct
+  over each cell's categories hashed ten times as many pairs);
 - `fast.customer_mix`, per customer, channel, category group and merchant category, and
   `fast.customer_months`, per customer, month, category group and merchant category (a seasonal
   click or brush): any filter on one table's keys (several values each) and no other transaction
@@ -38,7 +41,8 @@ from .schema import SILVER_TABLES, declared
 FAST = "fast"
 PROFILE = "customer_profile"
 CELLS, CELL = "customer_cells", ("day_of_week", "transaction_hour")  # a heatmap cell
-CELL_CATEGORIES = "customer_cell_categories"  # the categories of each customer's 90 days per cell
+CATEGORY_CELLS = "customer_category_cells"  # per customer and category of its 90 days: hour masks by day of the week
+DAYS = range(7)
 MIX, MIX_KEYS = "customer_mix", ("merchant_category", "channel", "category_group")
 MONTHS, MONTH_KEYS = "customer_months", ("month", "merchant_category", "category_group")  # a seasonal click or brush
 METRICS = ("n_txn", "volume", "n_categories", "n_mobile", "n_weekend", "volatility")
@@ -64,12 +68,19 @@ def present_with_metrics(plain: GoldDefinitions, t, conditions: list, keys: tupl
             .select_from(present.outerjoin(m, on)))
 
 
-def cell_categories(plain: GoldDefinitions) -> sa.Select:
-    """(cell, customer, category) of every transaction in the last 90 days, once each, sorted by cell: a
-    customer's distinct categories over several cells (a brushed rectangle) are those of its rows."""
+def hours_of(day: int) -> str:
+    """The column of `CATEGORY_CELLS` holding the hours (bit h for hour h) of a day of the week."""
+    return f"hours_{day}"
+
+
+def category_cells(plain: GoldDefinitions) -> sa.Select:
+    """(customer, category) of every transaction in the last 90 days, once each, with the hours it had
+    one there on each day of the week (a bit per hour), sorted by customer."""
     t = plain.t
-    keys = (*(t.c[k] for k in CELL), t.c.customer_id, t.c.merchant_category)
-    return sa.select(*keys).where(t.c.transaction_date >= plain._window_start()).distinct().order_by(*keys)
+    bit = sa.literal(1, sa.Integer).bitwise_lshift(t.c.transaction_hour)
+    masks = [sa.func.bit_or(sa.case((t.c.day_of_week == d, bit), else_=0)).label(hours_of(d)) for d in DAYS]
+    return (sa.select(t.c.customer_id, t.c.merchant_category, *masks).where(t.c.transaction_date >= plain._window_start())
+            .group_by(t.c.customer_id, t.c.merchant_category).order_by(t.c.customer_id, t.c.merchant_category))
 
 
 def holding_definitions(plain: GoldDefinitions) -> dict[str, sa.Select]:
@@ -148,8 +159,9 @@ class SummaryDefinitions(FastDefinitions):
     def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, available: frozenset[str] = frozenset()):
         super().__init__(silver)
         self.cells = _table(CELLS, CELL) if CELLS in available else None
-        self.cell_categories = (sa.Table(CELL_CATEGORIES, sa.MetaData(schema=FAST), *(sa.Column(c) for c in (
-            *CELL, "customer_id", "merchant_category"))) if CELL_CATEGORIES in available else None)
+        self.category_cells = (declared(FAST, CATEGORY_CELLS, ("customer_id", "merchant_category",
+                                                               *((hours_of(d), sa.Integer) for d in DAYS)))
+                               if CATEGORY_CELLS in available else None)
         self.mix = _table(MIX, MIX_KEYS) if MIX in available else None
         self.months = _table(MONTHS, MONTH_KEYS) if MONTHS in available else None
         layout = {name: query.selected_columns for name, query in holding_definitions(GoldDefinitions(silver)).items()}
@@ -170,7 +182,7 @@ class SummaryDefinitions(FastDefinitions):
         """The per-customer table answering `f`'s transaction filter, and its conditions on it."""
         active = {d: v for d, v in f.active().items() if d in TRANSACTION_DIMENSIONS + DATE_DIMENSIONS}
         if self.cells is not None and active and set(active) <= set(CELL) and (
-                self.cell_categories is not None or set(active) == set(CELL) and all(len(v) == 1 for v in active.values())):
+                self.category_cells is not None or set(active) == set(CELL) and all(len(v) == 1 for v in active.values())):
             return self.cells, [self.cells.c[d].in_(v) for d, v in active.items()]  # one cell, or several
         for x, keys in ((self.mix, MIX_KEYS), (self.months, MONTH_KEYS)):
             if x is not None and active and set(active) <= set(keys):
@@ -203,9 +215,9 @@ class SummaryDefinitions(FastDefinitions):
 
     def _with_categories(self, m: sa.Subquery, f: Filters) -> sa.Subquery:
         """The cells' metrics `m` with each customer's distinct categories there (NULL when none is recent)."""
-        c = self.cell_categories
-        cats = (sa.select(c.c.customer_id, sa.func.count(sa.distinct(c.c.merchant_category)).label("n"))
-                .where(*(c.c[d].in_(v) for d, v in f.active().items() if d in CELL), *self._among_chosen(c, f))
-                .group_by(c.c.customer_id).subquery("categories"))
+        c, hours = self.category_cells, sum(1 << h for h in set(f.transaction_hour or range(24)) if 0 <= h < 24)
+        met = sa.or_(sa.false(), *(c.c[hours_of(d)].bitwise_and(hours) != 0 for d in sorted(set(f.day_of_week or DAYS)) if d in DAYS))
+        cats = (sa.select(c.c.customer_id, sa.func.count(c.c.merchant_category).label("n"))
+                .where(met, *self._among_chosen(c, f)).group_by(c.c.customer_id).subquery("categories"))
         return (sa.select(*(cats.c.n.label(col.name) if col.name == "n_categories" else col for col in m.c))
                 .select_from(m.outerjoin(cats, cats.c.customer_id == m.c.customer_id)).subquery("txn"))
