@@ -44,8 +44,9 @@ def _sql(query) -> str:
 
 
 def test_build_made_every_fast_table(available):
-    expected = {"customer_profile", "customer_list", "customer_cells", "customer_category_cells", "customer_mix",
-                "customer_months"} | {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
+    expected = {"customer_profile", "customer_list", "customer_cells", "customer_hours", "customer_days",
+                "customer_category_cells", "customer_mix", "customer_months"}
+    expected |= {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
     expected |= {index_name(column) for column in COLUMNS["transactions"]} | {"transactions_by__amount"}
     expected |= {rollup_name(t, dims) for t, rollups in ROLLUPS.items() for dims in rollups}
     expected |= {"transactions_wide", "transactions_by_cell", "customer_holdings", "customer_pairs", *SUMMARIES}
@@ -107,6 +108,10 @@ def test_plan_takes_the_fast_tables_where_it_can(available):
         rectangle = _sql(plan(table, Filters(day_of_week=(1, 2, 3), transaction_hour=(14, 15)), available))  # a brush
         assert "fast.customer_category_cells" in rectangle and "silver.transactions" not in rectangle \
             and "fast.transactions_" not in rectangle
+        for hours, table_read in ((Filters(transaction_hour=tuple(range(9, 18))), "fast.customer_hours"),
+                                  (Filters(day_of_week=(0, 6), region=("West",)), "fast.customer_days")):
+            sql = _sql(plan(table, hours, available))  # an hours brush, the weekend: a fifth of the cells' rows
+            assert table_read in sql and "fast.customer_cells" not in sql and "silver.transactions" not in sql, table
         months = _sql(plan(table, Filters(month=(11, 12), merchant_category=("Grocery",), region=("West",)), available))
         assert "fast.customer_months" in months and "silver.transactions" not in months  # a seasonal brush
     assert "gold.analytics_seasonal_patterns" in _sql(plan("analytics_seasonal_patterns", Filters(), available))
@@ -180,6 +185,7 @@ def combinations(silver) -> dict[str, Filters]:
         "a cell and a region": Filters(day_of_week=(1,), transaction_hour=(12,), region=(region,)),
         "two days, one hour": Filters(day_of_week=(0, 6), transaction_hour=(11,)),
         "working hours of a segment": Filters(transaction_hour=tuple(range(9, 18)), customer_segment=segments[:1]),
+        "the weekend in a region": Filters(day_of_week=(0, 6), region=(region,)),
         "a brushed rectangle in a state": Filters(day_of_week=(1, 2, 3), transaction_hour=(14, 15, 16), state=(states[0],)),
         "channel and two segments": Filters(channel=("Mobile", "ATM"), customer_segment=segments[:2]),
         "month, category, state": Filters(month=(9,), merchant_category=("Grocery",), state=(states[1],)),

@@ -8,11 +8,13 @@ definition joins customers, credit profiles, accounts, contacts and every transa
 Here the profile comes from `fast.customer_profile`, and only the transaction metrics from
 
 - `fast.customer_cells`, per customer and heatmap cell (day, hour): any days and hours (a click or
-  a brushed rectangle) and no other transaction filter; a customer's distinct categories over
-  several cells from `fast.customer_category_cells`: per customer and category of their 90 days,
-  a mask of the hours they had one on each day of the week; the categories are the rows whose
-  masks meet the chosen hours on a chosen day (a pass over ~10 rows per customer, where a distinct
-  over each cell's categories hashed ten times as many pairs);
+  a brushed rectangle) and no other transaction filter; `fast.customer_hours` and
+  `fast.customer_days`, the same per customer and hour and per customer and day, answer hours alone
+  and days alone (a brush on the hours, the weekend) from a fifth of the rows. A customer's
+  distinct categories over several cells come from `fast.customer_category_cells`: per customer
+  and category of their 90 days, a mask of the hours they had one on each day of the week; the
+  categories are the rows whose masks meet the chosen hours on a chosen day (a pass over ~10 rows
+  per customer, where a distinct over each cell's categories hashed ten times as many pairs);
 - `fast.customer_mix`, per customer, channel, category group and merchant category, and
   `fast.customer_months`, per customer, month, category group and merchant category (a seasonal
   click or brush): any filter on one table's keys (several values each) and no other transaction
@@ -41,6 +43,7 @@ from .schema import SILVER_TABLES, declared
 FAST = "fast"
 PROFILE = "customer_profile"
 CELLS, CELL = "customer_cells", ("day_of_week", "transaction_hour")  # a heatmap cell
+BY_HOUR, BY_DAY = "customer_hours", "customer_days"  # the cells of an hour, of a day: hours (a brush), days
 CATEGORY_CELLS = "customer_category_cells"  # per customer and category of its 90 days: hour masks by day of the week
 DAYS = range(7)
 MIX, MIX_KEYS = "customer_mix", ("merchant_category", "channel", "category_group")
@@ -159,6 +162,8 @@ class SummaryDefinitions(FastDefinitions):
     def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, available: frozenset[str] = frozenset()):
         super().__init__(silver)
         self.cells = _table(CELLS, CELL) if CELLS in available else None
+        self.hours, self.days = (_table(name, (key,)) if name in available else None
+                                 for name, key in ((BY_HOUR, "transaction_hour"), (BY_DAY, "day_of_week")))
         self.category_cells = (declared(FAST, CATEGORY_CELLS, ("customer_id", "merchant_category",
                                                                *((hours_of(d), sa.Integer) for d in DAYS)))
                                if CATEGORY_CELLS in available else None)
@@ -178,30 +183,37 @@ class SummaryDefinitions(FastDefinitions):
             return super().pairs(holding, chosen)
         return sa.select(self.paired).where(self.paired.c.customer_id.in_(chosen)).subquery("pairs")
 
-    def _summary(self, f: Filters) -> tuple[sa.Table, list] | None:
-        """The per-customer table answering `f`'s transaction filter, and its conditions on it."""
+    def _summary(self, f: Filters) -> tuple[sa.Table, list, str] | None:
+        """The per-customer table answering `f`'s transaction filter, its conditions on it, and how its
+        rows make a customer's metrics: "one" (a row each, as is), "cells" (summed; the categories from
+        `CATEGORY_CELLS`) or "categories" (summed; the categories counted from the rows)."""
         active = {d: v for d, v in f.active().items() if d in TRANSACTION_DIMENSIONS + DATE_DIMENSIONS}
-        if self.cells is not None and active and set(active) <= set(CELL) and (
-                self.category_cells is not None or set(active) == set(CELL) and all(len(v) == 1 for v in active.values())):
-            return self.cells, [self.cells.c[d].in_(v) for d, v in active.items()]  # one cell, or several
+        if not active:
+            return None
+        for x, keys in ((self.hours, ("transaction_hour",)), (self.days, ("day_of_week",)), (self.cells, CELL)):
+            if x is None or not set(active) <= set(keys):
+                continue
+            one = set(active) == set(keys) and all(len(v) == 1 for v in active.values())
+            if one or self.category_cells is not None:
+                return x, [x.c[d].in_(v) for d, v in active.items()], "one" if one else "cells"
         for x, keys in ((self.mix, MIX_KEYS), (self.months, MONTH_KEYS)):
-            if x is not None and active and set(active) <= set(keys):
-                return x, [x.c[d].in_(v) for d, v in active.items()]
+            if x is not None and set(active) <= set(keys):
+                return x, [x.c[d].in_(v) for d, v in active.items()], "categories"
         return None
 
     def chosen_metrics(self, f: Filters) -> sa.Subquery:
         found = self._summary(f)
         if found is None:
             return super().chosen_metrics(f)
-        x, where = found
-        if x is self.cells and all(len(getattr(f, d)) == 1 for d in CELL):  # one cell: a row per customer, as is
+        x, where, rows = found
+        if rows == "one":  # one cell, hour or day: a row per customer, as is
             return (sa.select(x.c.customer_id, *(x.c[m] for m in METRICS)).where(*where, *self._among_chosen(x, f))
                     .subquery("txn"))
         n, s = sa.func.sum(x.c.n_txn), sa.func.sum(x.c.volume)
         spread = (sa.func.sum(sa.func.coalesce(x.c.volatility * x.c.volatility * (x.c.n_txn - 1), 0.0))
                   + sa.func.sum(x.c.volume * x.c.volume / x.c.n_txn) - s * s / _f(n))
         volatility = sa.case((n > 1, sa.func.sqrt(sa.func.greatest(_f(spread), 0.0) / _f(n - 1))))
-        if x is not self.cells:  # its rows are categories: those with a recent transaction count
+        if rows == "categories":  # its rows are categories: those with a recent transaction count
             categories = sa.func.count(sa.distinct(sa.case((x.c.n_txn.is_not(None), x.c.merchant_category))))
         else:  # several cells: counted from the categories table (below)
             categories = sa.null()
@@ -209,14 +221,15 @@ class SummaryDefinitions(FastDefinitions):
                              sa.func.sum(x.c.n_mobile).label("n_mobile"), sa.func.sum(x.c.n_weekend).label("n_weekend"),
                              volatility.label("volatility"))
                    .where(*where, *self._among_chosen(x, f)).group_by(x.c.customer_id))
-        if x is self.cells:
+        if rows == "cells":
             return self._with_categories(metrics.subquery("cells"), f)
         return metrics.subquery("txn")
 
     def _with_categories(self, m: sa.Subquery, f: Filters) -> sa.Subquery:
         """The cells' metrics `m` with each customer's distinct categories there (NULL when none is recent)."""
         c, hours = self.category_cells, sum(1 << h for h in set(f.transaction_hour or range(24)) if 0 <= h < 24)
-        met = sa.or_(sa.false(), *(c.c[hours_of(d)].bitwise_and(hours) != 0 for d in sorted(set(f.day_of_week or DAYS)) if d in DAYS))
+        days = sorted(d for d in set(f.day_of_week or DAYS) if d in DAYS)
+        met = sa.or_(sa.false(), *(c.c[hours_of(d)].bitwise_and(hours) != 0 for d in days))
         cats = (sa.select(c.c.customer_id, sa.func.count(c.c.merchant_category).label("n"))
                 .where(met, *self._among_chosen(c, f)).group_by(c.c.customer_id).subquery("categories"))
         return (sa.select(*(cats.c.n.label(col.name) if col.name == "n_categories" else col for col in m.c))
