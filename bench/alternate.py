@@ -37,6 +37,8 @@ from dashboard.data import DataStore
 print(json.dumps(dashboard.__file__), flush=True)
 store = DataStore({url!r})
 views = [v for _, items in dashboard_views(store) for v in items]
+import dashboard.memory  # as a served process before its first page (a checkout without it: nothing)
+getattr(dashboard.memory, "freeze_long_lived", lambda: None)()
 # what each view asks: only its sums where it says so (needs.py); `main` before that asked whole tables
 ask = lambda v: store.fetch(v.table, v.own, need=v.need) if getattr(v, "need", None) else store.fetch(v.table, v.own)
 broad = {broad}

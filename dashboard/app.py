@@ -179,6 +179,7 @@ def _notify(event) -> None:
 def create_app(url: str | None = None) -> pn.template.BootstrapTemplate:
     """One session's dashboard (call once per session; `panel serve serve.py` does)."""
     url = database_url(url)
+    memory.freeze_long_lived()
     pn.extension("plotly", "tabulator", notifications=True)
     panel_writes.install()  # served updates are written by Panel outside the document lock: none may be lost
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:

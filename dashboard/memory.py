@@ -1,4 +1,4 @@
-"""Give the memory of closed sessions back to the operating system.
+"""Give the memory of closed sessions back to the operating system; keep full collections short.
 
 A closed session's objects are freed (the load test counts them: none outlive their session),
 but the allocators keep the freed memory: glibc in its heaps and per-thread arenas (the query
@@ -16,6 +16,7 @@ import gc
 from tornado.ioloop import IOLoop
 
 DELAY_S = 5.0  # after the last of a burst of closing sessions: one collection for all of them
+_frozen = False
 
 
 def _malloc_trim():
@@ -45,3 +46,16 @@ def release_soon(*_) -> None:
     if _pending is not None:
         loop.remove_timeout(_pending)
     _pending = loop.call_later(DELAY_S, release)
+
+
+def freeze_long_lived() -> None:
+    """Once per process, before its first page: what is alive now (the imported libraries, module
+    state) lasts as long as the process, so move it out of the collector's sight (`gc.freeze`).
+    Python's full collections, every few hundred thousand allocations, then go over what sessions
+    made since, not the whole heap: in a process answering changes, one paused a change for
+    150-190 ms about once in 25 changes, 30-50 ms with the imports frozen."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()

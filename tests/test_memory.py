@@ -51,3 +51,16 @@ def test_a_sessions_store_and_views_are_freed_once_nothing_holds_them(warehouse_
     del store, views
     gc.collect()
     assert [ref() is None for ref in gone] == [True] * 4
+
+
+def test_what_lives_before_the_first_page_is_frozen_once(monkeypatch):
+    """The process's long-lived heap leaves the collector's sight once; later objects stay in it."""
+    import gc
+
+    monkeypatch.setattr(memory, "_frozen", False)
+    memory.freeze_long_lived()
+    frozen = gc.get_freeze_count()
+    assert frozen > 0
+    later = [[] for _ in range(1000)]  # made after the freeze: tracked, collectable as usual
+    memory.freeze_long_lived()  # a second page: nothing more is frozen
+    assert gc.get_freeze_count() == frozen and all(gc.is_tracked(x) for x in later)
