@@ -45,7 +45,7 @@ def _sql(query) -> str:
 
 def test_build_made_every_fast_table(available):
     expected = {"customer_profile", "customer_list", "customer_cells", "customer_hours", "customer_days",
-                "customer_category_cells", "customer_mix", "customer_months"}
+                "customer_channels", "customer_by_month", "customer_category_cells", "customer_mix", "customer_months"}
     expected |= {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
     expected |= {index_name(column) for column in COLUMNS["transactions"]} | {"transactions_by__amount"}
     expected |= {rollup_name(t, dims) for t, rollups in ROLLUPS.items() for dims in rollups}
@@ -109,7 +109,10 @@ def test_plan_takes_the_fast_tables_where_it_can(available):
         assert "fast.customer_category_cells" in rectangle and "silver.transactions" not in rectangle \
             and "fast.transactions_" not in rectangle
         for hours, table_read in ((Filters(transaction_hour=tuple(range(9, 18))), "fast.customer_hours"),
-                                  (Filters(day_of_week=(0, 6), region=("West",)), "fast.customer_days")):
+                                  (Filters(day_of_week=(0, 6), region=("West",)), "fast.customer_days"),
+                                  (Filters(channel=("Mobile",), customer_segment=("Premium",)), "fast.customer_channels"),
+                                  (Filters(month=(12,)), "fast.customer_by_month"),
+                                  (Filters(channel=("Mobile", "ATM")), "fast.customer_mix")):
             sql = _sql(plan(table, hours, available))  # an hours brush, the weekend: a fifth of the cells' rows
             assert table_read in sql and "fast.customer_cells" not in sql and "silver.transactions" not in sql, table
         months = _sql(plan(table, Filters(month=(11, 12), merchant_category=("Grocery",), region=("West",)), available))

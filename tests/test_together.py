@@ -86,7 +86,7 @@ def test_the_views_of_a_change_ask_once_for_the_tables_they_share(warehouse_url,
     views = [v for _, items in dashboard_views(store) for v in items]
     statements.clear()
     store.param.update(channel=["Mobile"], customer_segment=["Premium"])
-    per_customer = [s for s in statements if "customer_mix" in s]  # the channel's per-customer metrics
+    per_customer = [s for s in statements if "customer_channels" in s]  # the channel's per-customer metrics
     assert len(per_customer) == 2 and [s.count(") AS part_") for s in per_customer if "UNION ALL" in s] == [3], per_customer
     f = Filters(channel=("Mobile",), customer_segment=("Premium",))
     with shared_engine(warehouse_url).connect() as conn:

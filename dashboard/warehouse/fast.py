@@ -19,8 +19,9 @@ there is no second copy of any metric:
   one narrow window read; `transactions_by__amount`, (id, amount) sorted by amount, so that
   window reads a few blocks.
 
-- `customer_cells` (and `customer_hours`, `customer_days`), `customer_mix` and `customer_months`: per
-  customer and heatmap cell (day, hour; an hour; a day), per customer, channel, category group and
+- `customer_cells` (and `customer_hours`, `customer_days`, `customer_channels`, `customer_by_month`),
+  `customer_mix` and `customer_months`: per customer and heatmap cell (day, hour; an hour, a day, a
+  channel, a month), per customer, channel, category group and
   category, and per customer, month and category, their
   90-day metrics there (`customer_category_cells`: the hours of each of their 90 days' categories); the
   customer-grain tables under any days and hours, any channel and category filter, or any month
@@ -47,7 +48,7 @@ import sqlalchemy as sa
 
 from .detail import COLUMNS, CUSTOMER_LIST, KEYS, SORTED_COPIES, DetailDefinitions, index_name, sorted_copy_name
 from .filters import NO_FILTERS, Filters
-from .profiles import (BY_DAY, BY_HOUR, CATEGORY_CELLS, CELL, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, MONTH_KEYS, MONTHS, PAIRS, PROFILE,  # noqa: F401 (FAST: build.py reads it here)
+from .profiles import (CATEGORY_CELLS, CELL, CELLS, FAST, HOLDINGS, MIX, MIX_KEYS, MONTH_KEYS, MONTHS, PAIRS, PROFILE, SINGLES,  # noqa: F401 (FAST: build.py reads it here)
                        category_cells, holding_definitions, per_customer)
 from .rollup import ROLLUPS, candidates, rollup_name, rollup_query
 from .seek import bucket_query
@@ -94,8 +95,7 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
         pairs, by, key = lists.pairs("transactions", NO_FILTERS, column)
         tables[sorted_copy_name(column)] = pairs.order_by(by, key)
     tables[CELLS] = per_customer(plain, CELL)
-    tables[BY_HOUR] = per_customer(plain, ("transaction_hour",))
-    tables[BY_DAY] = per_customer(plain, ("day_of_week",))
+    tables.update({name: per_customer(plain, (key,)) for name, key in SINGLES.items()})
     tables[CATEGORY_CELLS] = category_cells(plain)
     tables[MIX] = per_customer(plain, MIX_KEYS)
     tables[MONTHS] = per_customer(plain, MONTH_KEYS)
@@ -105,7 +105,7 @@ def fast_definitions(silver: dict[str, sa.Table]) -> dict[str, sa.Select]:
     return tables
 
 
-COPIES = frozenset({PROFILE, CELLS, BY_HOUR, BY_DAY, CATEGORY_CELLS, MIX, MONTHS, HOLDINGS, PAIRS, WIDE, BY_CELL})  # what the definitions read
+COPIES = frozenset({PROFILE, CELLS, *SINGLES, CATEGORY_CELLS, MIX, MONTHS, HOLDINGS, PAIRS, WIDE, BY_CELL})  # what the definitions read
 
 
 @functools.lru_cache(maxsize=8)

@@ -10,7 +10,8 @@ Here the profile comes from `fast.customer_profile`, and only the transaction me
 - `fast.customer_cells`, per customer and heatmap cell (day, hour): any days and hours (a click or
   a brushed rectangle) and no other transaction filter; `fast.customer_hours` and
   `fast.customer_days`, the same per customer and hour and per customer and day, answer hours alone
-  and days alone (a brush on the hours, the weekend) from a fifth of the rows. A customer's
+  and days alone (a brush on the hours, the weekend) from a fifth of the rows (and
+  `fast.customer_channels`, `fast.customer_by_month` one channel, one month: a row per customer). A customer's
   distinct categories over several cells come from `fast.customer_category_cells`: per customer
   and category of their 90 days, a mask of the hours they had one on each day of the week; the
   categories are the rows whose masks meet the chosen hours on a chosen day (a pass over ~10 rows
@@ -18,7 +19,7 @@ Here the profile comes from `fast.customer_profile`, and only the transaction me
 - `fast.customer_mix`, per customer, channel, category group and merchant category, and
   `fast.customer_months`, per customer, month, category group and merchant category (a seasonal
   click or brush): any filter on one table's keys (several values each) and no other transaction
-  filter. Counts and sums add; a customer's distinct categories are the distinct categories of
+  filter (several channels, a channel and a category …). Counts and sums add; a customer's distinct categories are the distinct categories of
   their kept rows that hold a 90-day transaction; the volatility (sample standard deviation) is recombined exactly from
   each row's count, sum and standard deviation (Chan, Golub and LeVeque's pairwise formula);
 - else their transactions, in one pass that also tells who is chosen (no join to rebuild the
@@ -43,7 +44,9 @@ from .schema import SILVER_TABLES, declared
 FAST = "fast"
 PROFILE = "customer_profile"
 CELLS, CELL = "customer_cells", ("day_of_week", "transaction_hour")  # a heatmap cell
-BY_HOUR, BY_DAY = "customer_hours", "customer_days"  # the cells of an hour, of a day: hours (a brush), days
+# per customer and one transaction key: hours alone (a brush), days alone, one channel, one month
+SINGLES = {"customer_hours": "transaction_hour", "customer_days": "day_of_week", "customer_channels": "channel",
+           "customer_by_month": "month"}
 CATEGORY_CELLS = "customer_category_cells"  # per customer and category of its 90 days: hour masks by day of the week
 DAYS = range(7)
 MIX, MIX_KEYS = "customer_mix", ("merchant_category", "channel", "category_group")
@@ -162,8 +165,7 @@ class SummaryDefinitions(FastDefinitions):
     def __init__(self, silver: dict[str, sa.Table] = SILVER_TABLES, available: frozenset[str] = frozenset()):
         super().__init__(silver)
         self.cells = _table(CELLS, CELL) if CELLS in available else None
-        self.hours, self.days = (_table(name, (key,)) if name in available else None
-                                 for name, key in ((BY_HOUR, "transaction_hour"), (BY_DAY, "day_of_week")))
+        self.singles = {key: _table(name, (key,)) for name, key in SINGLES.items() if name in available}
         self.category_cells = (declared(FAST, CATEGORY_CELLS, ("customer_id", "merchant_category",
                                                                *((hours_of(d), sa.Integer) for d in DAYS)))
                                if CATEGORY_CELLS in available else None)
@@ -190,12 +192,15 @@ class SummaryDefinitions(FastDefinitions):
         active = {d: v for d, v in f.active().items() if d in TRANSACTION_DIMENSIONS + DATE_DIMENSIONS}
         if not active:
             return None
-        for x, keys in ((self.hours, ("transaction_hour",)), (self.days, ("day_of_week",)), (self.cells, CELL)):
-            if x is None or not set(active) <= set(keys):
-                continue
-            one = set(active) == set(keys) and all(len(v) == 1 for v in active.values())
+        if len(active) == 1:  # one key: a table of its own, a fifth (hours) to a tenth (a channel) of the rows
+            (key, values), = active.items()
+            x = self.singles.get(key)
+            if x is not None and (len(values) == 1 or key in CELL and self.category_cells is not None):
+                return x, [x.c[key].in_(values)], "one" if len(values) == 1 else "cells"
+        if self.cells is not None and set(active) <= set(CELL):
+            one = set(active) == set(CELL) and all(len(v) == 1 for v in active.values())
             if one or self.category_cells is not None:
-                return x, [x.c[d].in_(v) for d, v in active.items()], "one" if one else "cells"
+                return self.cells, [self.cells.c[d].in_(v) for d, v in active.items()], "one" if one else "cells"
         for x, keys in ((self.mix, MIX_KEYS), (self.months, MONTH_KEYS)):
             if x is not None and set(active) <= set(keys):
                 return x, [x.c[d].in_(v) for d, v in active.items()], "categories"
