@@ -45,7 +45,8 @@ def _sql(query) -> str:
 
 def test_build_made_every_fast_table(available):
     expected = {"customer_profile", "customer_list", "customer_cells", "customer_hours", "customer_days",
-                "customer_channels", "customer_by_month", "customer_category_cells", "customer_mix", "customer_months"}
+                "customer_channels", "customer_by_month", "customer_category_groups", "customer_categories",
+                "customer_category_cells", "customer_mix", "customer_months"}
     expected |= {cube_name(t, d) for t in TRANSACTION_GRAIN for d in CUBE_DIMENSIONS}
     expected |= {index_name(column) for column in COLUMNS["transactions"]} | {"transactions_by__amount"}
     expected |= {rollup_name(t, dims) for t, rollups in ROLLUPS.items() for dims in rollups}
@@ -112,6 +113,9 @@ def test_plan_takes_the_fast_tables_where_it_can(available):
                                   (Filters(day_of_week=(0, 6), region=("West",)), "fast.customer_days"),
                                   (Filters(channel=("Mobile",), customer_segment=("Premium",)), "fast.customer_channels"),
                                   (Filters(month=(12,)), "fast.customer_by_month"),
+                                  (Filters(category_group=("Lifestyle",), age_group=("35-44",)),
+                                   "fast.customer_category_groups"),
+                                  (Filters(merchant_category=("Grocery",)), "fast.customer_categories"),
                                   (Filters(channel=("Mobile", "ATM")), "fast.customer_mix")):
             sql = _sql(plan(table, hours, available))  # an hours brush, the weekend: a fifth of the cells' rows
             assert table_read in sql and "fast.customer_cells" not in sql and "silver.transactions" not in sql, table

@@ -19,9 +19,9 @@ there is no second copy of any metric:
   one narrow window read; `transactions_by__amount`, (id, amount) sorted by amount, so that
   window reads a few blocks.
 
-- `customer_cells` (and `customer_hours`, `customer_days`, `customer_channels`, `customer_by_month`),
-  `customer_mix` and `customer_months`: per customer and heatmap cell (day, hour; an hour, a day, a
-  channel, a month), per customer, channel, category group and
+- `customer_cells` (and `customer_hours`, `_days`, `_channels`, `_by_month`, `_category_groups`,
+  `_categories`), `customer_mix` and `customer_months`: per customer and heatmap cell (day, hour; an
+  hour, a day, a channel, a month, a category group, a category), per customer, channel, category group and
   category, and per customer, month and category, their
   90-day metrics there (`customer_category_cells`: the hours of each of their 90 days' categories); the
   customer-grain tables under any days and hours, any channel and category filter, or any month

@@ -11,7 +11,8 @@ Here the profile comes from `fast.customer_profile`, and only the transaction me
   a brushed rectangle) and no other transaction filter; `fast.customer_hours` and
   `fast.customer_days`, the same per customer and hour and per customer and day, answer hours alone
   and days alone (a brush on the hours, the weekend) from a fifth of the rows (and
-  `fast.customer_channels`, `fast.customer_by_month` one channel, one month: a row per customer). A customer's
+  `fast.customer_channels`, `_by_month`, `_category_groups`, `_categories` one channel, month, category
+  group or category: a row per customer). A customer's
   distinct categories over several cells come from `fast.customer_category_cells`: per customer
   and category of their 90 days, a mask of the hours they had one on each day of the week; the
   categories are the rows whose masks meet the chosen hours on a chosen day (a pass over ~10 rows
@@ -19,9 +20,10 @@ Here the profile comes from `fast.customer_profile`, and only the transaction me
 - `fast.customer_mix`, per customer, channel, category group and merchant category, and
   `fast.customer_months`, per customer, month, category group and merchant category (a seasonal
   click or brush): any filter on one table's keys (several values each) and no other transaction
-  filter (several channels, a channel and a category …). Counts and sums add; a customer's distinct categories are the distinct categories of
-  their kept rows that hold a 90-day transaction; the volatility (sample standard deviation) is recombined exactly from
-  each row's count, sum and standard deviation (Chan, Golub and LeVeque's pairwise formula);
+  filter (several channels, a channel and a category …). Counts and sums add; a customer's distinct
+  categories are the distinct categories of their kept rows that hold a 90-day transaction; the
+  volatility (sample standard deviation) is recombined exactly from each row's count, sum and
+  standard deviation (Chan, Golub and LeVeque's pairwise formula);
 - else their transactions, in one pass that also tells who is chosen (no join to rebuild the
   profile).
 
@@ -44,9 +46,11 @@ from .schema import SILVER_TABLES, declared
 FAST = "fast"
 PROFILE = "customer_profile"
 CELLS, CELL = "customer_cells", ("day_of_week", "transaction_hour")  # a heatmap cell
-# per customer and one transaction key: hours alone (a brush), days alone, one channel, one month
+# per customer and one transaction key: hours alone (a brush), days alone, one channel, month, category
+# group or category
 SINGLES = {"customer_hours": "transaction_hour", "customer_days": "day_of_week", "customer_channels": "channel",
-           "customer_by_month": "month"}
+           "customer_by_month": "month", "customer_category_groups": "category_group",
+           "customer_categories": "merchant_category"}
 CATEGORY_CELLS = "customer_category_cells"  # per customer and category of its 90 days: hour masks by day of the week
 DAYS = range(7)
 MIX, MIX_KEYS = "customer_mix", ("merchant_category", "channel", "category_group")
