@@ -8,15 +8,13 @@ definition joins customers, credit profiles, accounts, contacts and every transa
 Here the profile comes from `fast.customer_profile`, and only the transaction metrics from
 
 - `fast.customer_cells`, per customer and heatmap cell (day, hour): any days and hours (a click or
-  a brushed rectangle) and no other transaction filter; `fast.customer_hours` and
-  `fast.customer_days`, the same per customer and hour and per customer and day, answer hours alone
-  and days alone (a brush on the hours, the weekend) from a fifth of the rows (and
-  `fast.customer_channels`, `_by_month`, `_category_groups`, `_categories` one channel, month, category
-  group or category: a row per customer). A customer's
-  distinct categories over several cells come from `fast.customer_category_cells`: per customer
-  and category of their 90 days, a mask of the hours they had one on each day of the week; the
-  categories are the rows whose masks meet the chosen hours on a chosen day (a pass over ~10 rows
-  per customer, where a distinct over each cell's categories hashed ten times as many pairs);
+  a brushed rectangle) and no other transaction filter. A filter on one key alone reads a table
+  per customer and that key (`SINGLES`: `fast.customer_hours`, `_days`, `_channels`, `_by_month`,
+  `_category_groups`, `_categories`), a fraction of the rows; one value of it is a row per customer.
+  A customer's distinct categories over several cells come from `fast.customer_category_cells`: per
+  customer and category of their 90 days, a mask of the hours they had one on each day of the week;
+  the categories are the rows whose masks meet the chosen hours on a chosen day (a pass over ~10
+  rows per customer, where a distinct over each cell's categories hashed ten times as many pairs);
 - `fast.customer_mix`, per customer, channel, category group and merchant category, and
   `fast.customer_months`, per customer, month, category group and merchant category (a seasonal
   click or brush): any filter on one table's keys (several values each) and no other transaction
@@ -215,7 +213,7 @@ class SummaryDefinitions(FastDefinitions):
         if found is None:
             return super().chosen_metrics(f)
         x, where, rows = found
-        if rows == "one":  # one cell, hour or day: a row per customer, as is
+        if rows == "one":  # one cell, or one value of a single key: a row per customer, as is
             return (sa.select(x.c.customer_id, *(x.c[m] for m in METRICS)).where(*where, *self._among_chosen(x, f))
                     .subquery("txn"))
         n, s = sa.func.sum(x.c.n_txn), sa.func.sum(x.c.volume)
